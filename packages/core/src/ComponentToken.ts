@@ -1,0 +1,223 @@
+/**
+ * Hands out a valid `component_access_token`, fetching one with
+ * `api_component_token` only when the stored one has less than the refresh
+ * margin left.
+ *
+ * - One fetch per component at a time: in this process, callers join the
+ *   fetch under way; across processes, the fetch runs under the
+ *   {@link TokenStore.TokenStore | TokenStore}'s lease and the others wait for
+ *   the token it writes.
+ * - A failed fetch is not kept: the next caller tries again.
+ * - Interrupting a caller never interrupts the fetch the others wait for.
+ * - No usable verify ticket (none received, or older than 12 hours): a
+ *   `VerifyTicketError`, and no call to WeChat.
+ * - {@link Service.invalidate | invalidate} drops a token only if it is still
+ *   the stored one, so a late 40001 cannot drop a token just fetched.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import { ComponentToken } from "@wxopen/core"
+ *
+ * // call any component API with a token; a refused token is replaced and the call retried once
+ * const call = ComponentToken.withToken((token) => Effect.succeed(Redacted.value(token).length))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { HttpClient } from "@effect/platform/HttpClient"
+import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
+import { ComponentConfig } from "./ComponentConfig.js"
+import * as ComponentApi from "./internal/componentApi.js"
+import * as SingleFlight from "./internal/singleFlight.js"
+import { type AccessToken, TokenStore, type TokenStoreError } from "./TokenStore.js"
+import { AccessTokenError, TransportError, VerifyTicketError, type WeChatError } from "./WeChatError.js"
+
+/**
+ * How long WeChat accepts a verify ticket after it was pushed.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ticketLifetime: Duration.Duration = Duration.hours(12)
+
+/**
+ * How long one process may hold the refresh lease. The fetch it guards is cut
+ * off at this limit, so the lease never lapses while its holder still works.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const refreshLeaseTtl: Duration.Duration = Duration.minutes(2)
+
+/**
+ * What can go wrong while getting a token.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ComponentTokenError = WeChatError | TokenStoreError
+
+/**
+ * The token service of one component.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** A token with at least the refresh margin left, fetched if need be. */
+  readonly get: Effect.Effect<AccessToken, ComponentTokenError>
+  /** Drops the stored token if it is still `token`. Answers whether it did. */
+  readonly invalidate: (token: Redacted.Redacted<string>) => Effect.Effect<boolean, TokenStoreError>
+}
+
+/**
+ * The token service as a service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class ComponentToken extends Context.Tag("@wxopen/core/ComponentToken")<ComponentToken, Service>() {}
+
+const TokenResponse = Schema.Struct({
+  component_access_token: Schema.Redacted(Schema.NonEmptyString),
+  expires_in: Schema.Number.pipe(Schema.int(), Schema.positive())
+})
+
+/**
+ * Builds the service; fetches run in the given scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<
+  Service,
+  never,
+  ComponentConfig | TokenStore | HttpClient | Scope.Scope
+> = Effect.gen(function*() {
+  const config = yield* ComponentConfig
+  const store = yield* TokenStore
+  const request = yield* ComponentApi.make
+  const singleFlight = yield* SingleFlight.make<AccessToken, ComponentTokenError>()
+  const appId = config.appId
+  const margin = Duration.toMillis(config.refreshMargin)
+  const leaseKey = `component_access_token:${appId}`
+
+  const stored = Effect.zipWith(
+    store.getComponentToken(appId),
+    Clock.currentTimeMillis,
+    (token, now) => Option.filter(token, ({ expiresAt }) => expiresAt - now > 0 && expiresAt - now >= margin)
+  )
+
+  const ticket = Effect.gen(function*() {
+    const stored = yield* store.getTicket(appId)
+    if (Option.isNone(stored)) {
+      return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "NotReceived" })
+    }
+    const now = yield* Clock.currentTimeMillis
+    if (now - stored.value.receivedAt >= Duration.toMillis(ticketLifetime)) {
+      return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "Stale" })
+    }
+    return stored.value.value
+  })
+
+  const fetch = Effect.gen(function*() {
+    const verifyTicket = yield* ticket
+    const sentAt = yield* Clock.currentTimeMillis
+    const answer = yield* request({
+      endpoint: "api_component_token",
+      body: {
+        component_appid: appId,
+        component_appsecret: Redacted.value(config.appSecret),
+        component_verify_ticket: Redacted.value(verifyTicket)
+      },
+      response: TokenResponse,
+      secrets: [verifyTicket]
+    })
+    // Counted from when the request was sent, so the stored expiry is never later than WeChat's.
+    const token: AccessToken = { value: answer.component_access_token, expiresAt: sentAt + answer.expires_in * 1000 }
+    yield* store.setComponentToken(appId, token)
+    yield* Effect.logDebug("fetched a new component_access_token").pipe(
+      Effect.annotateLogs({ componentAppId: appId, expiresInSeconds: answer.expires_in })
+    )
+    return token
+  }).pipe(Effect.withSpan("ComponentToken.fetch", { attributes: { "wechat.component_appid": appId } }))
+
+  // Under the lease, read again: the previous holder may have just written a token.
+  const fetchUnderLease = Effect.flatMap(stored, Option.match({ onSome: Effect.succeed, onNone: () => fetch })).pipe(
+    Effect.timeoutFail({
+      duration: refreshLeaseTtl,
+      onTimeout: () =>
+        new TransportError({
+          endpoint: "api_component_token",
+          reason: "Timeout",
+          detail: `the token fetch outlasted its ${Duration.format(refreshLeaseTtl)} lease`
+        })
+    })
+  )
+
+  const refresh: Effect.Effect<AccessToken, ComponentTokenError> = Effect.gen(function*() {
+    while (true) {
+      const fetched = yield* store.withLease(leaseKey, refreshLeaseTtl, fetchUnderLease)
+      if (Option.isSome(fetched)) return fetched.value
+      yield* store.awaitLease(leaseKey)
+      const current = yield* stored
+      if (Option.isSome(current)) return current.value
+    }
+  })
+
+  return {
+    get: Effect.flatMap(stored, Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(appId, refresh) }))
+      .pipe(Effect.withSpan("ComponentToken.get", { attributes: { "wechat.component_appid": appId } })),
+    invalidate: (token) =>
+      store.deleteComponentToken(appId, token).pipe(
+        Effect.withSpan("ComponentToken.invalidate", { attributes: { "wechat.component_appid": appId } })
+      )
+  }
+})
+
+/**
+ * The token service, from the component's configuration, a token store and
+ * the user's HttpClient.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<ComponentToken, never, ComponentConfig | TokenStore | HttpClient> = Layer.scoped(
+  ComponentToken,
+  make
+)
+
+/**
+ * A valid token from the service in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const get: Effect.Effect<AccessToken, ComponentTokenError, ComponentToken> = Effect.flatMap(
+  ComponentToken,
+  (tokens) => tokens.get
+)
+
+/**
+ * Runs `f` with a valid token. If WeChat refuses the token (the access-token
+ * family: 40001, 40014, 42001, 41001), drops it, gets a new one and runs `f`
+ * once more; a second refusal is returned as it is, never looped on.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withToken = <A, E, R>(
+  f: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | ComponentTokenError, R | ComponentToken> =>
+  Effect.flatMap(ComponentToken, (tokens) =>
+    Effect.flatMap(tokens.get, (token) =>
+      Effect.catchIf(
+        f(token.value),
+        (error): error is E & AccessTokenError => error instanceof AccessTokenError,
+        () =>
+          tokens.invalidate(token.value).pipe(
+            Effect.zipRight(tokens.get),
+            Effect.flatMap((fresh) => f(fresh.value))
+          )
+      )))

@@ -1,0 +1,207 @@
+/**
+ * Where the verify ticket and the tokens live, keyed by component appid.
+ *
+ * The contract is written so that a shared store (Redis) can implement it for
+ * several processes without callers changing:
+ * - writes never go backwards: an older ticket or token does not replace a
+ *   newer one, whatever order the writes arrive in;
+ * - a token is removed only if it is still the one the caller names
+ *   (compare-and-delete), so a stale 40001 cannot drop a token that another
+ *   fiber has just fetched;
+ * - a lease lets one holder at a time refresh a token; the others
+ *   {@link Service.awaitLease | await} its release or its lapse, then read
+ *   the store again. A lease lapses by itself after its time to live, so a
+ *   holder that dies does not block the others for ever.
+ *
+ * {@link layerMemory} implements the contract in-process. It is the embedded
+ * default: what it holds is lost when the process ends.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { TokenStore } from "@wxopen/core"
+ *
+ * const hasTicket = (componentAppId: string) =>
+ *   Effect.flatMap(TokenStore.TokenStore, (store) => store.getTicket(componentAppId)).pipe(
+ *     Effect.map(Option.isSome)
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+
+/**
+ * A component verify ticket and when it was received (Unix epoch
+ * milliseconds). WeChat accepts a ticket for 12 hours.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface VerifyTicket {
+  readonly value: Redacted.Redacted<string>
+  readonly receivedAt: number
+}
+
+/**
+ * An access token and when it expires (Unix epoch milliseconds).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AccessToken {
+  readonly value: Redacted.Redacted<string>
+  readonly expiresAt: number
+}
+
+/**
+ * The store could not be read or written (a shared store that is down, say).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `the token store failed to ${this.operation} (${this.detail}); nothing was changed: check the store's connection and retry`
+  }
+}
+
+/**
+ * What a token store does. Every write is atomic.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The component's verify ticket, if one has been stored. */
+  readonly getTicket: (componentAppId: string) => Effect.Effect<Option.Option<VerifyTicket>, TokenStoreError>
+  /**
+   * Stores a ticket unless the stored one was received later. Answers whether
+   * it was stored.
+   */
+  readonly setTicket: (componentAppId: string, ticket: VerifyTicket) => Effect.Effect<boolean, TokenStoreError>
+  /** The component's access token, if one is stored, expired or not. */
+  readonly getComponentToken: (componentAppId: string) => Effect.Effect<Option.Option<AccessToken>, TokenStoreError>
+  /**
+   * Stores a token unless the stored one expires later. Answers whether it
+   * was stored.
+   */
+  readonly setComponentToken: (componentAppId: string, token: AccessToken) => Effect.Effect<boolean, TokenStoreError>
+  /**
+   * Removes the component's token if its value is still `expected`. Answers
+   * whether it was removed.
+   */
+  readonly deleteComponentToken: (
+    componentAppId: string,
+    expected: Redacted.Redacted<string>
+  ) => Effect.Effect<boolean, TokenStoreError>
+  /**
+   * Runs `effect` holding the lease named `key` for at most `ttl`, and
+   * releases it afterwards; `None` without running it when another holder has
+   * the lease.
+   */
+  readonly withLease: <A, E, R>(
+    key: string,
+    ttl: Duration.DurationInput,
+    effect: Effect.Effect<A, E, R>
+  ) => Effect.Effect<Option.Option<A>, E | TokenStoreError, R>
+  /** Waits until the lease named `key` is released or lapses; at once if nobody holds it. */
+  readonly awaitLease: (key: string) => Effect.Effect<void, TokenStoreError>
+}
+
+/**
+ * The token store as a service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class TokenStore extends Context.Tag("@wxopen/core/TokenStore")<TokenStore, Service>() {}
+
+interface Lease {
+  readonly expiresAt: number
+  readonly released: Deferred.Deferred<void>
+}
+
+/**
+ * An in-process store: the embedded default, for one process or for tests.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
+  const tickets = new Map<string, VerifyTicket>()
+  const tokens = new Map<string, AccessToken>()
+  const leases = new Map<string, Lease>()
+
+  const heldLease = (key: string) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      const lease = leases.get(key)
+      return lease !== undefined && lease.expiresAt > now ? Option.some([lease, now] as const) : Option.none()
+    })
+
+  const service: Service = {
+    getTicket: (componentAppId) => Effect.sync(() => Option.fromNullable(tickets.get(componentAppId))),
+    setTicket: (componentAppId, ticket) =>
+      Effect.sync(() => {
+        const current = tickets.get(componentAppId)
+        if (current !== undefined && current.receivedAt > ticket.receivedAt) return false
+        tickets.set(componentAppId, ticket)
+        return true
+      }),
+    getComponentToken: (componentAppId) => Effect.sync(() => Option.fromNullable(tokens.get(componentAppId))),
+    setComponentToken: (componentAppId, token) =>
+      Effect.sync(() => {
+        const current = tokens.get(componentAppId)
+        if (current !== undefined && current.expiresAt > token.expiresAt) return false
+        tokens.set(componentAppId, token)
+        return true
+      }),
+    deleteComponentToken: (componentAppId, expected) =>
+      Effect.sync(() => {
+        const current = tokens.get(componentAppId)
+        if (current === undefined || Redacted.value(current.value) !== Redacted.value(expected)) return false
+        tokens.delete(componentAppId)
+        return true
+      }),
+    withLease: (key, ttl, effect) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(heldLease(key), (held) => {
+          if (Option.isSome(held)) return Effect.succeedNone
+          return Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Deferred.make<void>()), ([now, released]) => {
+            const lease: Lease = { expiresAt: now + Duration.toMillis(ttl), released }
+            leases.set(key, lease)
+            return restore(effect).pipe(
+              Effect.map(Option.some),
+              Effect.ensuring(
+                Effect.suspend(() => {
+                  // Only the owner releases: after a lapse the key may belong to someone else.
+                  if (leases.get(key) === lease) leases.delete(key)
+                  return Deferred.succeed(released, undefined)
+                })
+              )
+            )
+          })
+        })
+      ),
+    awaitLease: (key) =>
+      Effect.flatMap(heldLease(key), (held) =>
+        Option.match(held, {
+          onNone: () => Effect.void,
+          onSome: ([lease, now]) =>
+            Effect.race(Deferred.await(lease.released), Effect.sleep(Duration.millis(lease.expiresAt - now)))
+        }))
+  }
+  return service
+})
+
+/**
+ * The in-process store as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, makeMemory)

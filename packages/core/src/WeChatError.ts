@@ -1,0 +1,532 @@
+/**
+ * Every failure wxopen reports at its boundary: one class per family of WeChat
+ * errcodes, plus the failures on the way to WeChat (transport, HTTP status, a
+ * body that is not what the endpoint promises).
+ *
+ * Each class carries the endpoint that failed, and the errcode families carry
+ * `errcode`, `errmsg` and the `rid` WeChat put in the message, so a support
+ * ticket can quote it. Sub-kinds are a literal `reason`. Messages say what to
+ * do next and never contain a secret.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { PreAuthCode } from "@wxopen/core"
+ *
+ * const program = PreAuthCode.create.pipe(
+ *   Effect.catchTags({
+ *     VerifyTicketError: (error) => Effect.logWarning(error.message),
+ *     IpWhitelistError: (error) => Effect.logError(`add ${error.requestIp} to the whitelist`)
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * The WeChat endpoints wxopen calls, by the last segment of their path.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Endpoint = Schema.Literal(
+  "api_component_token",
+  "api_create_preauthcode",
+  "api_query_auth",
+  "api_authorizer_token",
+  "api_start_push_ticket"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Endpoint = typeof Endpoint.Type
+
+const answered = {
+  endpoint: Endpoint,
+  errcode: Schema.Number,
+  errmsg: Schema.String,
+  rid: Schema.optionalWith(Schema.String, { exact: true })
+}
+
+interface Answered {
+  readonly endpoint: Endpoint
+  readonly errcode: number
+  readonly errmsg: string
+  readonly rid?: string
+}
+
+const describe = (
+  self: { readonly endpoint: Endpoint; readonly errcode?: number | undefined; readonly rid?: string | undefined },
+  meaning: string,
+  advice: string
+): string =>
+  `${self.endpoint} answered errcode ${self.errcode} (${meaning})${
+    self.rid === undefined ? "" : `, rid ${self.rid}`
+  }: ${advice}`
+
+/**
+ * The component access token was refused: 40001 invalid or superseded, 40014
+ * illegal, 42001 expired, 41001 missing. wxopen invalidates the token, fetches
+ * a new one and retries once before it reports this.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AccessTokenError extends Schema.TaggedError<AccessTokenError>()("AccessTokenError", {
+  ...answered,
+  reason: Schema.Literal("Invalid", "Illegal", "Expired", "Missing")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return describe(
+      this,
+      `access token ${this.reason.toLowerCase()}`,
+      "a fresh token was refused too. Another process is probably fetching tokens for this component " +
+        "with its own store (each new token retires the previous one after 5 minutes): make every instance share one TokenStore"
+    )
+  }
+}
+
+/**
+ * The component verify ticket is not usable: none received yet, older than 12
+ * hours, or refused by WeChat (61005 expired, 61006 invalid). Retrying does
+ * not help; the next push does.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class VerifyTicketError extends Schema.TaggedError<VerifyTicketError>()("VerifyTicketError", {
+  endpoint: Endpoint,
+  reason: Schema.Literal("NotReceived", "Stale", "Expired", "Invalid"),
+  errcode: Schema.optionalWith(Schema.Number, { exact: true }),
+  errmsg: Schema.optionalWith(Schema.String, { exact: true }),
+  rid: Schema.optionalWith(Schema.String, { exact: true })
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const next = "wait for WeChat's next push (every 10 minutes) or call api_start_push_ticket to restart the pushes"
+    switch (this.reason) {
+      case "NotReceived":
+        return `no component_verify_ticket has been received for this component, so ${this.endpoint} was not called: ` +
+          `check that the push receiver stores tickets in the same TokenStore, then ${next}`
+      case "Stale":
+        return `the stored component_verify_ticket is older than 12 hours, so ${this.endpoint} was not called: ` +
+          `pushes have stopped arriving; ${next}`
+      default:
+        return describe(this, `verify ticket ${this.reason.toLowerCase()}`, next)
+    }
+  }
+}
+
+/**
+ * The component app secret is missing (41004) or wrong (40125). A
+ * configuration error: nothing is retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AppSecretError extends Schema.TaggedError<AppSecretError>()("AppSecretError", {
+  ...answered,
+  reason: Schema.Literal("Missing", "Invalid")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return describe(
+      this,
+      `app secret ${this.reason.toLowerCase()}`,
+      "check WXOPEN_COMPONENT_APPSECRET against the secret shown on the Open Platform console (it changes when reset)"
+    )
+  }
+}
+
+/**
+ * WeChat does not recognise the component: 61011 invalid component, 40013
+ * invalid appid, 61024 a component account using the wrong token API. A
+ * configuration error: nothing is retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ComponentIdentityError extends Schema.TaggedError<ComponentIdentityError>()("ComponentIdentityError", {
+  ...answered,
+  reason: Schema.Literal("InvalidComponent", "InvalidAppId", "WrongTokenApi")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const advice = {
+      InvalidComponent: "the appid is not a third-party platform (component): check WXOPEN_COMPONENT_APPID",
+      InvalidAppId: "the appid is malformed: check WXOPEN_COMPONENT_APPID for typos and stray characters",
+      WrongTokenApi: "a component account must get its token from api_component_token, not from cgi-bin/token"
+    }[this.reason]
+    return describe(this, "component identity", advice)
+  }
+}
+
+/**
+ * The caller's IP address is not on the component's whitelist (61004, 40164).
+ * `requestIp` is the address WeChat saw, when it said.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class IpWhitelistError extends Schema.TaggedError<IpWhitelistError>()("IpWhitelistError", {
+  ...answered,
+  requestIp: Schema.optionalWith(Schema.String, { exact: true })
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return describe(
+      this,
+      "IP not whitelisted",
+      `add ${this.requestIp ?? "this server's public IP"} to the component's IP whitelist on the Open Platform console`
+    )
+  }
+}
+
+/**
+ * A quota is exhausted: 45009 the daily quota (never retried: each retry
+ * would spend tomorrow's), 45011 the per-minute quota (retried with backoff).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class QuotaError extends Schema.TaggedError<QuotaError>()("QuotaError", {
+  ...answered,
+  reason: Schema.Literal("Daily", "PerMinute")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return this.reason === "Daily"
+      ? describe(
+        this,
+        "daily quota reached",
+        "stop calling this endpoint until the quota resets (or clear it once on the console); look for a process that fetches tokens without a shared store"
+      )
+      : describe(this, "per-minute quota reached", "slow down; the call was retried with backoff and still hit the limit")
+  }
+}
+
+/**
+ * The component or the account lacks a permission: 48001 API not granted,
+ * 61007 API not granted to the component, 61003 the account has not
+ * authorized the component. Nothing is retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PermissionError extends Schema.TaggedError<PermissionError>()("PermissionError", {
+  ...answered,
+  reason: Schema.Literal("ApiUnauthorized", "ComponentUnauthorized", "NotAuthorized")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const advice = {
+      ApiUnauthorized: "this API is not granted: check the component's permission sets on the Open Platform console",
+      ComponentUnauthorized: "the account did not grant this API's permission set to the component: ask the merchant to authorize it",
+      NotAuthorized: "the account has not authorized this component (or revoked it): send the merchant a new authorization link"
+    }[this.reason]
+    return describe(this, "permission", advice)
+  }
+}
+
+/**
+ * WeChat could not read the request: 47001 not valid JSON, 41018 missing
+ * `component_appid`, 41002 missing appid. A bug on the calling side.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RequestFormatError extends Schema.TaggedError<RequestFormatError>()("RequestFormatError", {
+  ...answered,
+  reason: Schema.Literal("InvalidJson", "MissingComponentAppId", "MissingAppId")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return describe(
+      this,
+      "request format",
+      "the request body was not the JSON WeChat expects; if a proxy sits between this process and WeChat, check that it forwards the body unchanged"
+    )
+  }
+}
+
+/**
+ * The authorization code from the merchant's redirect is invalid (61009) or
+ * expired or already used (61010). The merchant has to authorize again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationCodeError extends Schema.TaggedError<AuthorizationCodeError>()("AuthorizationCodeError", {
+  ...answered,
+  reason: Schema.Literal("Invalid", "ExpiredOrUsed")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return describe(
+      this,
+      `authorization code ${this.reason === "Invalid" ? "invalid" : "expired or already used"}`,
+      "an authorization code is single use: send the merchant a new authorization link"
+    )
+  }
+}
+
+/**
+ * The authorizer refresh token is invalid (61023). The merchant has to
+ * authorize again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RefreshTokenError extends Schema.TaggedError<RefreshTokenError>()("RefreshTokenError", {
+  ...answered
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return describe(
+      this,
+      "authorizer refresh token invalid",
+      "the authorization is lost: send the merchant a new authorization link"
+    )
+  }
+}
+
+/**
+ * WeChat is busy (-1). Retried with jittered exponential backoff, bounded in
+ * count and time; incidents have lasted close to an hour.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SystemBusyError extends Schema.TaggedError<SystemBusyError>()("SystemBusyError", {
+  ...answered
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return describe(this, "system busy", "WeChat stayed busy through every retry; try again later")
+  }
+}
+
+/**
+ * An errcode that wxopen does not classify, kept as WeChat sent it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownWeChatError extends Schema.TaggedError<UnknownWeChatError>()("UnknownWeChatError", {
+  ...answered
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return describe(this, this.errmsg, "look the errcode up in WeChat's global return codes")
+  }
+}
+
+/**
+ * The request did not get an answer: the connection failed (`RequestFailed`)
+ * or no answer came within the request timeout (`Timeout`). Retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+  endpoint: Endpoint,
+  reason: Schema.Literal("RequestFailed", "Timeout"),
+  detail: Schema.String
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${this.endpoint} got no answer (${this.reason === "Timeout" ? "timed out" : "request failed"}: ${this.detail}); ` +
+      "check the network path to the API base URL"
+  }
+}
+
+/**
+ * WeChat (or a proxy in front of it) answered with a non-2xx HTTP status.
+ * 5xx statuses are retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class HttpStatusError extends Schema.TaggedError<HttpStatusError>()("HttpStatusError", {
+  endpoint: Endpoint,
+  status: Schema.Number
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${this.endpoint} answered HTTP ${this.status}; WeChat answers 200 even for errors, so this came from a ` +
+      "gateway or proxy: check the API base URL and anything between this process and WeChat"
+  }
+}
+
+/**
+ * The answer was not JSON (`NotJson`: an HTML page, a truncated body) or not
+ * the shape the endpoint promises (`UnexpectedShape`). `detail` names the
+ * fields at fault, never their values (a token could be among them).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedResponseError extends Schema.TaggedError<MalformedResponseError>()("MalformedResponseError", {
+  endpoint: Endpoint,
+  reason: Schema.Literal("NotJson", "UnexpectedShape"),
+  detail: Schema.String
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${this.endpoint} answered ${
+      this.reason === "NotJson" ? "something that is not JSON" : "JSON of an unexpected shape"
+    } (${this.detail}); check that the API base URL points at WeChat or the wxopen mock`
+  }
+}
+
+/**
+ * Every failure wxopen reports for a call to WeChat.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type WeChatError =
+  | AccessTokenError
+  | VerifyTicketError
+  | AppSecretError
+  | ComponentIdentityError
+  | IpWhitelistError
+  | QuotaError
+  | PermissionError
+  | RequestFormatError
+  | AuthorizationCodeError
+  | RefreshTokenError
+  | SystemBusyError
+  | UnknownWeChatError
+  | TransportError
+  | HttpStatusError
+  | MalformedResponseError
+
+/**
+ * The schema of {@link WeChatError}, to serialize errors or log them as data.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const WeChatError: Schema.Union<[
+  typeof AccessTokenError,
+  typeof VerifyTicketError,
+  typeof AppSecretError,
+  typeof ComponentIdentityError,
+  typeof IpWhitelistError,
+  typeof QuotaError,
+  typeof PermissionError,
+  typeof RequestFormatError,
+  typeof AuthorizationCodeError,
+  typeof RefreshTokenError,
+  typeof SystemBusyError,
+  typeof UnknownWeChatError,
+  typeof TransportError,
+  typeof HttpStatusError,
+  typeof MalformedResponseError
+]> = Schema.Union(
+  AccessTokenError,
+  VerifyTicketError,
+  AppSecretError,
+  ComponentIdentityError,
+  IpWhitelistError,
+  QuotaError,
+  PermissionError,
+  RequestFormatError,
+  AuthorizationCodeError,
+  RefreshTokenError,
+  SystemBusyError,
+  UnknownWeChatError,
+  TransportError,
+  HttpStatusError,
+  MalformedResponseError
+)
+
+/**
+ * The request id WeChat appends to `errmsg` (`rid: …`, or `hint: [...]` in
+ * older messages), if there is one.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseRid = (errmsg: string): string | undefined =>
+  /\brid:\s*([0-9a-zA-Z-]+)/.exec(errmsg)?.[1] ?? /\bhint:\s*\[([^\]]+)\]/.exec(errmsg)?.[1]
+
+const parseRequestIp = (errmsg: string): string | undefined =>
+  /requestIP:\s*([0-9a-fA-F.:]+)/.exec(errmsg)?.[1] ?? /invalid ip\s+([0-9a-fA-F.:]+)/.exec(errmsg)?.[1]
+
+type Classify = (fields: Answered) => WeChatError
+
+const byCode: Record<number, Classify> = {
+  40001: (f) => new AccessTokenError({ ...f, reason: "Invalid" }),
+  40014: (f) => new AccessTokenError({ ...f, reason: "Illegal" }),
+  42001: (f) => new AccessTokenError({ ...f, reason: "Expired" }),
+  41001: (f) => new AccessTokenError({ ...f, reason: "Missing" }),
+  61005: (f) => new VerifyTicketError({ ...f, reason: "Expired" }),
+  61006: (f) => new VerifyTicketError({ ...f, reason: "Invalid" }),
+  41004: (f) => new AppSecretError({ ...f, reason: "Missing" }),
+  40125: (f) => new AppSecretError({ ...f, reason: "Invalid" }),
+  61011: (f) => new ComponentIdentityError({ ...f, reason: "InvalidComponent" }),
+  40013: (f) => new ComponentIdentityError({ ...f, reason: "InvalidAppId" }),
+  61024: (f) => new ComponentIdentityError({ ...f, reason: "WrongTokenApi" }),
+  61004: (f) => ipWhitelist(f),
+  40164: (f) => ipWhitelist(f),
+  45009: (f) => new QuotaError({ ...f, reason: "Daily" }),
+  45011: (f) => new QuotaError({ ...f, reason: "PerMinute" }),
+  48001: (f) => new PermissionError({ ...f, reason: "ApiUnauthorized" }),
+  61007: (f) => new PermissionError({ ...f, reason: "ComponentUnauthorized" }),
+  61003: (f) => new PermissionError({ ...f, reason: "NotAuthorized" }),
+  47001: (f) => new RequestFormatError({ ...f, reason: "InvalidJson" }),
+  41018: (f) => new RequestFormatError({ ...f, reason: "MissingComponentAppId" }),
+  41002: (f) => new RequestFormatError({ ...f, reason: "MissingAppId" }),
+  61009: (f) => new AuthorizationCodeError({ ...f, reason: "Invalid" }),
+  61010: (f) => new AuthorizationCodeError({ ...f, reason: "ExpiredOrUsed" }),
+  61023: (f) => new RefreshTokenError(f),
+  [-1]: (f) => new SystemBusyError(f)
+}
+
+const ipWhitelist = (fields: Answered): IpWhitelistError => {
+  const requestIp = parseRequestIp(fields.errmsg)
+  return new IpWhitelistError(requestIp === undefined ? fields : { ...fields, requestIp })
+}
+
+/**
+ * The error for a non-zero `errcode` answered by `endpoint`: its family's
+ * class, or {@link UnknownWeChatError} for a code wxopen does not classify.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromErrcode = (endpoint: Endpoint, errcode: number, errmsg: string): WeChatError => {
+  const rid = parseRid(errmsg)
+  const fields: Answered = rid === undefined ? { endpoint, errcode, errmsg } : { endpoint, errcode, errmsg, rid }
+  return (byCode[errcode] ?? ((f) => new UnknownWeChatError(f)))(fields)
+}
+
+/**
+ * Whether a failure is worth retrying as it is: WeChat busy (-1), the
+ * per-minute quota (45011), a failed or timed-out request, or a 5xx status.
+ * Everything else needs a change first (a new token, a new ticket, a fixed
+ * configuration) or would waste quota.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isTransient = (error: WeChatError): boolean => {
+  switch (error._tag) {
+    case "SystemBusyError":
+    case "TransportError":
+      return true
+    case "QuotaError":
+      return error.reason === "PerMinute"
+    case "HttpStatusError":
+      return error.status >= 500
+    default:
+      return false
+  }
+}

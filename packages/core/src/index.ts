@@ -1,0 +1,55 @@
+/**
+ * wxopen: the WeChat Open Platform third-party platform (component) flow as
+ * Effect services.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * Authorization links for the merchant, PC and mobile.
+ *
+ * @since 0.1.0
+ */
+export * as AuthorizationUrl from "./AuthorizationUrl.js"
+
+/**
+ * The component's appid, secret, API base URL and token settings.
+ *
+ * @since 0.1.0
+ */
+export * as ComponentConfig from "./ComponentConfig.js"
+
+/**
+ * The component access token, single-flight and compare-and-set.
+ *
+ * @since 0.1.0
+ */
+export * as ComponentToken from "./ComponentToken.js"
+
+/**
+ * Fresh, never cached, pre-authorization codes.
+ *
+ * @since 0.1.0
+ */
+export * as PreAuthCode from "./PreAuthCode.js"
+
+/**
+ * The retry policy, a replaceable `Schedule`.
+ *
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * Where the verify ticket and the tokens are kept.
+ *
+ * @since 0.1.0
+ */
+export * as TokenStore from "./TokenStore.js"
+
+/**
+ * Typed errors, one family per WeChat errcode family.
+ *
+ * @since 0.1.0
+ */
+export * as WeChatError from "./WeChatError.js"
