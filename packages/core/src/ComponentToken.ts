@@ -51,6 +51,14 @@ export const ticketLifetime: Duration.Duration = Duration.hours(12)
 export const refreshLeaseTtl: Duration.Duration = Duration.minutes(2)
 
 /**
+ * The name of the component's refresh lease in the {@link TokenStore.TokenStore | TokenStore}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const refreshLeaseKey = (componentAppId: string): string => `component_access_token:${componentAppId}`
+
+/**
  * What can go wrong while getting a token.
  *
  * @since 0.1.0
@@ -101,7 +109,7 @@ export const make: Effect.Effect<
   const singleFlight = yield* SingleFlight.make<AccessToken, ComponentTokenError>()
   const appId = config.appId
   const margin = Duration.toMillis(config.refreshMargin)
-  const leaseKey = `component_access_token:${appId}`
+  const leaseKey = refreshLeaseKey(appId)
 
   const stored = Effect.zipWith(
     store.getComponentToken(appId),

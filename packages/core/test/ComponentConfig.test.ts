@@ -1,0 +1,73 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import * as ComponentConfig from "../src/ComponentConfig.js"
+
+const fromEnv = (env: Record<string, string>) =>
+  Effect.flatMap(ComponentConfig.ComponentConfig, Effect.succeed).pipe(
+    Effect.provide(ComponentConfig.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))))
+  )
+
+describe("ComponentConfig", () => {
+  it.effect("layerConfig reads WXOPEN_* and applies the defaults", () =>
+    Effect.gen(function*() {
+      const settings = yield* fromEnv({ WXOPEN_COMPONENT_APPID: "wx0123456789abcdef", WXOPEN_COMPONENT_APPSECRET: "shh" })
+      assert.strictEqual(settings.appId, "wx0123456789abcdef")
+      assert.strictEqual(Redacted.value(settings.appSecret), "shh")
+      assert.strictEqual(settings.apiBaseUrl, "https://api.weixin.qq.com")
+      assert.isTrue(Duration.equals(settings.refreshMargin, Duration.minutes(5)))
+      assert.isTrue(Duration.equals(settings.requestTimeout, Duration.seconds(10)))
+    }))
+
+  it.effect("layerConfig reads the base URL, margin and timeout overrides", () =>
+    Effect.gen(function*() {
+      const settings = yield* fromEnv({
+        WXOPEN_COMPONENT_APPID: "wx0123456789abcdef",
+        WXOPEN_COMPONENT_APPSECRET: "shh",
+        WXOPEN_API_BASE_URL: "http://127.0.0.1:4010/",
+        WXOPEN_TOKEN_REFRESH_MARGIN: "10 minutes",
+        WXOPEN_REQUEST_TIMEOUT: "3 seconds"
+      })
+      assert.strictEqual(settings.apiBaseUrl, "http://127.0.0.1:4010")
+      assert.isTrue(Duration.equals(settings.refreshMargin, Duration.minutes(10)))
+      assert.isTrue(Duration.equals(settings.requestTimeout, Duration.seconds(3)))
+    }))
+
+  it.effect("a missing secret is a ConfigError naming the variable", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(fromEnv({ WXOPEN_COMPONENT_APPID: "wx0123456789abcdef" }))
+      assert.include(String(error), "WXOPEN_COMPONENT_APPSECRET")
+    }))
+
+  const invalid: ReadonlyArray<readonly [string, Partial<ComponentConfig.Options>, string]> = [
+    ["an empty appid", { appId: " " }, "appId"],
+    ["an appid with spaces", { appId: "wx01 23" }, "appId"],
+    ["an empty secret", { appSecret: Redacted.make("") }, "appSecret"],
+    ["a relative base URL", { apiBaseUrl: "api.weixin.qq.com" }, "apiBaseUrl"],
+    ["a non-http base URL", { apiBaseUrl: "ftp://api.weixin.qq.com" }, "apiBaseUrl"],
+    ["a base URL with a query", { apiBaseUrl: "https://api.weixin.qq.com/?x=1" }, "apiBaseUrl"],
+    ["a margin longer than an hour", { refreshMargin: "61 minutes" }, "refreshMargin"],
+    ["a zero timeout", { requestTimeout: 0 }, "requestTimeout"]
+  ]
+  for (const [name, options, path] of invalid) {
+    it.effect(`rejects ${name} when the layer is built`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(
+          ComponentConfig.make({ appId: "wx0123456789abcdef", appSecret: Redacted.make("top-secret"), ...options })
+        )
+        assert.strictEqual(error._op, "InvalidData")
+        assert.include(String(error), path)
+        assert.notInclude(String(error), "top-secret")
+      }))
+  }
+
+  it.effect("trims the appid and strips trailing slashes from the base URL", () =>
+    Effect.gen(function*() {
+      const settings = yield* ComponentConfig.make({
+        appId: " wx0123456789abcdef ",
+        appSecret: Redacted.make("s"),
+        apiBaseUrl: "http://localhost:8080/prefix//"
+      })
+      assert.strictEqual(settings.appId, "wx0123456789abcdef")
+      assert.strictEqual(settings.apiBaseUrl, "http://localhost:8080/prefix")
+    }))
+})

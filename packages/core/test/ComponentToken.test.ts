@@ -1,0 +1,121 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Option, Redacted, TestClock } from "effect"
+import * as ComponentConfig from "../src/ComponentConfig.js"
+import * as ComponentToken from "../src/ComponentToken.js"
+import * as TokenStore from "../src/TokenStore.js"
+import { appId, appSecret, makeLayer, makeStub, settle, storeTicket } from "./utils.js"
+
+const reveal = (token: { readonly value: Redacted.Redacted<string> }) => Redacted.value(token.value)
+
+/** A second process: its own ComponentToken (own single-flight group, own HttpClient) over a shared store. */
+const instance = (store: TokenStore.Service, stub: ReturnType<typeof makeStub>) =>
+  ComponentToken.make.pipe(
+    Effect.provideService(TokenStore.TokenStore, store),
+    Effect.provide(ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret) })),
+    Effect.provide(stub.layer),
+    Effect.orDie
+  )
+
+describe("ComponentToken", () => {
+  it.effect("a stale invalidate does not drop a newer token", () => {
+    const stub = makeStub()
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const tokens = yield* ComponentToken.ComponentToken
+      const first = yield* tokens.get
+      // Another fiber has meanwhile replaced token-1 with token-2.
+      assert.isTrue(yield* tokens.invalidate(first.value))
+      const second = yield* tokens.get
+      assert.strictEqual(reveal(second), "token-2")
+      // A 40001 on token-1 arrives late: it must not throw token-2 away.
+      assert.isFalse(yield* tokens.invalidate(first.value))
+      assert.strictEqual(reveal(yield* tokens.get), "token-2")
+      assert.strictEqual(stub.count("api_component_token"), 2)
+    }).pipe(Effect.provide(makeLayer(stub)))
+  })
+
+  it.effect("a token already in the store is used without a fetch", () => {
+    const stub = makeStub()
+    return Effect.gen(function*() {
+      const store = yield* TokenStore.TokenStore
+      yield* store.setComponentToken(appId, { value: Redacted.make("token-from-elsewhere"), expiresAt: 7_200_000 })
+      assert.strictEqual(reveal(yield* ComponentToken.get), "token-from-elsewhere")
+      assert.strictEqual(stub.requests.length, 0)
+    }).pipe(Effect.provide(makeLayer(stub)))
+  })
+
+  it.scoped("an instance waits for another instance's refresh and uses its token", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.makeMemory
+      yield* store.setTicket(appId, { value: Redacted.make("ticket"), receivedAt: 0 })
+      const slow = makeStub({
+        api_component_token: () =>
+          Effect.as(Effect.sleep("3 seconds"), { json: { component_access_token: "token-of-a", expires_in: 7200 } })
+      })
+      const other = makeStub()
+      const a = yield* instance(store, slow)
+      const b = yield* instance(store, other)
+      const fromA = yield* Effect.fork(a.get)
+      yield* settle
+      const fromB = yield* Effect.fork(b.get)
+      yield* settle
+      yield* TestClock.adjust("3 seconds")
+      assert.strictEqual(reveal(yield* Fiber.join(fromA)), "token-of-a")
+      assert.strictEqual(reveal(yield* Fiber.join(fromB)), "token-of-a")
+      assert.strictEqual(slow.count("api_component_token") + other.count("api_component_token"), 1)
+    }))
+
+  it.scoped("an instance takes over when the lease holder dies and its lease lapses", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.makeMemory
+      yield* store.setTicket(appId, { value: Redacted.make("ticket"), receivedAt: 0 })
+      // A process took the lease and died without releasing it.
+      yield* Effect.fork(store.withLease(ComponentToken.refreshLeaseKey(appId), ComponentToken.refreshLeaseTtl, Effect.never))
+      yield* settle
+      const stub = makeStub()
+      const b = yield* instance(store, stub)
+      const waiting = yield* Effect.fork(b.get)
+      yield* settle
+      yield* TestClock.adjust("119 seconds")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)))
+      assert.strictEqual(stub.count("api_component_token"), 0)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(reveal(yield* Fiber.join(waiting)), "token-1")
+      assert.strictEqual(stub.count("api_component_token"), 1)
+    }))
+
+  it.scoped("a holder whose fetch fails releases the lease, and the waiting instance fetches", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.makeMemory
+      yield* store.setTicket(appId, { value: Redacted.make("ticket"), receivedAt: 0 })
+      const failing = makeStub({
+        api_component_token: () =>
+          Effect.as(Effect.sleep("1 second"), { json: { errcode: 40125, errmsg: "invalid appsecret rid: 1-2-3" } })
+      })
+      const working = makeStub()
+      const a = yield* instance(store, failing)
+      const b = yield* instance(store, working)
+      const fromA = yield* Effect.fork(Effect.flip(a.get))
+      yield* settle
+      const fromB = yield* Effect.fork(b.get)
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(fromA))._tag, "AppSecretError")
+      assert.strictEqual(reveal(yield* Fiber.join(fromB)), "token-1")
+    }))
+
+  it.effect("a lease never outlives the fetch it guards: a stuck fetch is cut off at the lease's end", () => {
+    const stub = makeStub({ api_component_token: () => Effect.succeed({ hang: true as const }) })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const fiber = yield* Effect.fork(Effect.flip(ComponentToken.get))
+      yield* TestClock.adjust("10 minutes")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "TransportError")
+      assert.match(error._tag === "TransportError" ? error.detail : "", /outlasted its 2m lease/)
+      // The lease was released: a new attempt can take it at once.
+      const store = yield* TokenStore.TokenStore
+      assert.isTrue(Option.isSome(yield* store.withLease(ComponentToken.refreshLeaseKey(appId), "1 second", Effect.void)))
+    }).pipe(Effect.provide(makeLayer(stub, { requestTimeout: "10 minutes" })))
+  })
+})

@@ -1,0 +1,132 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock, Tracer } from "effect"
+import * as PreAuthCode from "../src/PreAuthCode.js"
+import { appSecret, type Handler, makeLayer, makeStub, storeTicket, ticketValue } from "./utils.js"
+
+const leakedToken = "TOKEN-LEAK-7f3a9c"
+
+/** Every text that reaches a log line, a span (name, attributes, events, exit) or an error. */
+const makeCapture = () => {
+  const texts: Array<string> = []
+  const logger = Logger.make(({ annotations, cause, message }) => {
+    texts.push(JSON.stringify(message), Cause.pretty(cause))
+    for (const [key, value] of annotations) texts.push(`${key}=${JSON.stringify(value)}`)
+  })
+  const tracer = Tracer.make({
+    span(name, parent, context, links, startTime, kind, options) {
+      const attributes = new Map<string, unknown>(Object.entries(options?.attributes ?? {}))
+      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
+      const span: Tracer.Span = {
+        _tag: "Span",
+        name,
+        spanId: Math.random().toString(16).slice(2),
+        traceId: "trace",
+        parent,
+        context,
+        get status() {
+          return status
+        },
+        attributes,
+        links,
+        sampled: true,
+        kind,
+        end(endTime, exit) {
+          status = { _tag: "Ended", startTime, endTime, exit }
+          texts.push(name, ...[...attributes].map(([k, v]) => `${k}=${String(v)}`))
+          if (Exit.isFailure(exit)) texts.push(Cause.pretty(exit.cause))
+        },
+        attribute(key, value) {
+          attributes.set(key, value)
+        },
+        event(eventName, _time, eventAttributes) {
+          texts.push(eventName, JSON.stringify(eventAttributes ?? {}))
+        },
+        addLinks() {}
+      }
+      return span
+    },
+    context: (f) => f()
+  })
+  const layer = Layer.mergeAll(
+    Logger.replace(Logger.defaultLogger, logger),
+    Logger.minimumLogLevel(LogLevel.All),
+    Layer.setTracer(tracer)
+  )
+  return { texts, layer }
+}
+
+const ok = { json: { component_access_token: leakedToken, expires_in: 7200 } }
+
+const scenarios: ReadonlyArray<readonly [string, Partial<Record<string, Handler>>]> = [
+  ["a connection failure whose text echoes the URL and token", {
+    api_component_token: () => Effect.succeed(ok),
+    api_create_preauthcode: () => Effect.succeed({ transport: "connect ECONNREFUSED" })
+  }],
+  ["a token answer with a malformed expires_in", {
+    api_component_token: () => Effect.succeed({ json: { component_access_token: leakedToken, expires_in: "7200" } })
+  }],
+  ["a truncated token answer", {
+    api_component_token: () => Effect.succeed({ status: 200, text: `{"component_access_token":"${leakedToken}","expi` })
+  }],
+  ["a token answer that is a JSON string", {
+    api_component_token: () => Effect.succeed({ json: `component_access_token=${leakedToken}` })
+  }],
+  ["refused tokens, twice", {
+    api_component_token: () => Effect.succeed(ok),
+    api_create_preauthcode: () => Effect.succeed({ json: { errcode: 40001, errmsg: "invalid credential rid: 1-2-3" } })
+  }],
+  ["a wrong app secret", {
+    api_component_token: () => Effect.succeed({ json: { errcode: 40125, errmsg: "invalid appsecret rid: 1-2-3" } })
+  }],
+  ["an HTML error page", {
+    api_component_token: () => Effect.succeed(ok),
+    api_create_preauthcode: () => Effect.succeed({ status: 502, text: `<html>bad gateway for ?component_access_token=${leakedToken}</html>` })
+  }],
+  ["a request that times out", {
+    api_component_token: () => Effect.succeed(ok),
+    api_create_preauthcode: () => Effect.succeed({ hang: true as const })
+  }],
+  ["a success", {
+    api_component_token: () => Effect.succeed(ok),
+    api_create_preauthcode: () => Effect.succeed({ json: { pre_auth_code: "preauthcode@@@1", expires_in: 1800 } })
+  }]
+]
+
+describe("secrets stay out of errors, logs and spans", () => {
+  for (const [name, handlers] of scenarios) {
+    it.effect(name, () => {
+      const capture = makeCapture()
+      const stub = makeStub(handlers)
+      return Effect.gen(function*() {
+        yield* storeTicket()
+        const fiber = yield* Effect.fork(Effect.exit(PreAuthCode.create))
+        yield* TestClock.adjust("1 hour")
+        const exit = yield* Fiber.join(fiber)
+        Exit.match(exit, {
+          onSuccess: () => {},
+          onFailure: (cause) => {
+            capture.texts.push(Cause.pretty(cause))
+            Option.map(Cause.failureOption(cause), (error) => {
+              capture.texts.push(error.message, String(error), JSON.stringify(error))
+            })
+          }
+        })
+        assert.isAbove(capture.texts.length, 0, "the capture saw nothing: the test would prove nothing")
+        assert.isTrue(capture.texts.some((t) => t.includes("PreAuthCode.create")), "spans were captured")
+        const all = capture.texts.join("\n")
+        for (const secret of [appSecret, ticketValue, leakedToken]) {
+          assert.notInclude(all, secret)
+          assert.notInclude(all, encodeURIComponent(secret))
+        }
+      }).pipe(Effect.provide(makeLayer(stub)), Effect.provide(capture.layer))
+    })
+  }
+
+  it.effect("the capture itself would see a secret that is logged (the test can fail)", () => {
+    const capture = makeCapture()
+    return Effect.gen(function*() {
+      yield* Effect.logDebug(`oops ${leakedToken}`).pipe(Effect.withSpan("Leaky.span", { attributes: { token: leakedToken } }))
+      assert.include(capture.texts.join("\n"), leakedToken)
+    }).pipe(Effect.provide(capture.layer))
+  })
+})

@@ -1,0 +1,134 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, type Layer, Option, Redacted, TestClock } from "effect"
+import { TokenStore } from "../src/TokenStore.js"
+import { settle } from "./utils.js"
+
+const a = "wx00000000000000aa"
+const b = "wx00000000000000bb"
+const secret = (value: string) => Redacted.make(value)
+const value = <A extends { readonly value: Redacted.Redacted<string> }>(option: Option.Option<A>) =>
+  Option.map(option, (x) => Redacted.value(x.value))
+
+/**
+ * The behaviour every TokenStore must have. `layer` gives a fresh, empty
+ * store to each test; time is the TestClock's.
+ */
+export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) =>
+  describe(`${name} honours the TokenStore contract`, () => {
+    const test = (title: string, body: Effect.Effect<void, unknown, TokenStore>) =>
+      it.effect(title, () => Effect.provide(body, layer))
+
+    test("a ticket reads back as written, per component", Effect.gen(function*() {
+      const store = yield* TokenStore
+      assert.isTrue(Option.isNone(yield* store.getTicket(a)))
+      assert.isTrue(yield* store.setTicket(a, { value: secret("ticket-a"), receivedAt: 1 }))
+      assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("ticket-a"))
+      assert.strictEqual(Option.getOrThrow(yield* store.getTicket(a)).receivedAt, 1)
+      assert.isTrue(Option.isNone(yield* store.getTicket(b)))
+    }))
+
+    test("an older ticket never replaces a newer one", Effect.gen(function*() {
+      const store = yield* TokenStore
+      yield* store.setTicket(a, { value: secret("new"), receivedAt: 2_000 })
+      assert.isFalse(yield* store.setTicket(a, { value: secret("old"), receivedAt: 1_000 }))
+      assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("new"))
+      assert.isTrue(yield* store.setTicket(a, { value: secret("newer"), receivedAt: 3_000 }))
+      assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("newer"))
+    }))
+
+    test("an older token never replaces a newer one", Effect.gen(function*() {
+      const store = yield* TokenStore
+      yield* store.setComponentToken(a, { value: secret("t2"), expiresAt: 20_000 })
+      assert.isFalse(yield* store.setComponentToken(a, { value: secret("t1"), expiresAt: 10_000 }))
+      assert.deepStrictEqual(value(yield* store.getComponentToken(a)), Option.some("t2"))
+      assert.isTrue(Option.isNone(yield* store.getComponentToken(b)))
+    }))
+
+    test("a token is deleted only while it is still the one named", Effect.gen(function*() {
+      const store = yield* TokenStore
+      yield* store.setComponentToken(a, { value: secret("t1"), expiresAt: 10_000 })
+      yield* store.setComponentToken(a, { value: secret("t2"), expiresAt: 20_000 })
+      assert.isFalse(yield* store.deleteComponentToken(a, secret("t1")))
+      assert.deepStrictEqual(value(yield* store.getComponentToken(a)), Option.some("t2"))
+      assert.isTrue(yield* store.deleteComponentToken(a, secret("t2")))
+      assert.isTrue(Option.isNone(yield* store.getComponentToken(a)))
+      assert.isFalse(yield* store.deleteComponentToken(a, secret("t2")))
+    }))
+
+    test("a lease has one holder at a time and is free again after release", Effect.gen(function*() {
+      const store = yield* TokenStore
+      const inside = yield* Deferred.make<void>()
+      const leave = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(
+        store.withLease("k", "1 minute", Effect.zipRight(Deferred.succeed(inside, undefined), Deferred.await(leave)))
+      )
+      yield* Deferred.await(inside)
+      assert.isTrue(Option.isNone(yield* store.withLease("k", "1 minute", Effect.succeed("second"))))
+      assert.deepStrictEqual(yield* store.withLease("other", "1 minute", Effect.succeed("other key")), Option.some("other key"))
+      yield* Deferred.succeed(leave, undefined)
+      yield* Fiber.join(holder)
+      assert.deepStrictEqual(yield* store.withLease("k", "1 minute", Effect.succeed("third")), Option.some("third"))
+    }))
+
+    test("a lease is released when its holder fails or is interrupted", Effect.gen(function*() {
+      const store = yield* TokenStore
+      const failed = yield* Effect.exit(store.withLease("k", "1 minute", Effect.fail("boom")))
+      assert.isTrue(Exit.isFailure(failed))
+      const holder = yield* Effect.fork(store.withLease("k", "1 minute", Effect.never))
+      yield* settle
+      yield* Fiber.interrupt(holder)
+      assert.deepStrictEqual(yield* store.withLease("k", "1 minute", Effect.succeed(1)), Option.some(1))
+    }))
+
+    test("a lease lapses after its time to live, and the lapsed holder cannot release its successor's", Effect.gen(function*() {
+      const store = yield* TokenStore
+      const leave = yield* Deferred.make<void>()
+      const stuck = yield* Effect.fork(store.withLease("k", "30 seconds", Deferred.await(leave)))
+      yield* settle
+      yield* TestClock.adjust("29 seconds")
+      assert.isTrue(Option.isNone(yield* store.withLease("k", "30 seconds", Effect.void)))
+      yield* TestClock.adjust("1 second")
+      const enter = yield* Deferred.make<void>()
+      const leave2 = yield* Deferred.make<void>()
+      const successor = yield* Effect.fork(
+        store.withLease("k", "30 seconds", Effect.zipRight(Deferred.succeed(enter, undefined), Deferred.await(leave2)))
+      )
+      yield* Deferred.await(enter)
+      // The lapsed holder finishes now; the successor must still hold the lease.
+      yield* Deferred.succeed(leave, undefined)
+      yield* Fiber.join(stuck)
+      assert.isTrue(Option.isNone(yield* store.withLease("k", "30 seconds", Effect.void)))
+      yield* Deferred.succeed(leave2, undefined)
+      yield* Fiber.join(successor)
+    }))
+
+    test("awaitLease returns at once when the lease is free", Effect.gen(function*() {
+      const store = yield* TokenStore
+      yield* store.awaitLease("k")
+    }))
+
+    test("awaitLease waits for the release", Effect.gen(function*() {
+      const store = yield* TokenStore
+      const leave = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(store.withLease("k", "1 minute", Deferred.await(leave)))
+      yield* settle
+      const waiter = yield* Effect.fork(store.awaitLease("k"))
+      yield* settle
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiter)))
+      yield* Deferred.succeed(leave, undefined)
+      yield* Fiber.join(holder)
+      yield* Fiber.join(waiter)
+    }))
+
+    test("awaitLease returns when a dead holder's lease lapses", Effect.gen(function*() {
+      const store = yield* TokenStore
+      yield* Effect.fork(store.withLease("k", "30 seconds", Effect.never))
+      yield* settle
+      const waiter = yield* Effect.fork(store.awaitLease("k"))
+      yield* settle
+      yield* TestClock.adjust("29 seconds")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiter)))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(waiter)
+    }))
+  })
