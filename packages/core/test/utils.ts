@@ -3,6 +3,8 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Effect, Layer, Redacted, Schedule } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentToken from "../src/ComponentToken.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
@@ -18,6 +20,7 @@ export interface Received {
   readonly url: URL
   readonly token: string | null
   readonly contentType: string | undefined
+  readonly headers: Readonly<Record<string, unknown>>
   readonly rawBody: string
   readonly body: Record<string, unknown>
 }
@@ -61,6 +64,7 @@ export const makeStub = (handlers: Partial<Record<string, Handler>> = {}) => {
         url,
         token: url.searchParams.get("component_access_token"),
         contentType: request.body._tag === "Uint8Array" ? request.body.contentType : undefined,
+        headers: request.headers,
         rawBody,
         body: rawBody === "" ? {} : JSON.parse(rawBody)
       }
@@ -122,3 +126,49 @@ export const storeTicket = (value: string = ticketValue) =>
 
 /** Lets forked fibers run until they block (on the clock, a deferred, …). */
 export const settle = Effect.repeatN(Effect.yieldNow(), 50)
+
+/**
+ * A WeChat stand-in on a real loopback socket, for the HttpClient stacks
+ * themselves: it checks the transport conventions (POST, JSON body, token in
+ * the query string) and answers like WeChat.
+ */
+export const startFakeWeChat = Effect.acquireRelease(
+  Effect.async<{ readonly url: string; readonly received: Array<Received>; readonly server: Http.Server }>((resume) => {
+    const received: Array<Received> = []
+    let codes = 0
+    const server = Http.createServer((req, res) => {
+      let raw = ""
+      req.setEncoding("utf8")
+      req.on("data", (chunk: string) => raw += chunk)
+      req.on("end", () => {
+        const url = new URL(req.url ?? "/", "http://127.0.0.1")
+        const endpoint = url.pathname.split("/").pop() ?? ""
+        let body: Record<string, unknown> = {}
+        try {
+          body = JSON.parse(raw)
+        } catch {
+          // answered below as WeChat does
+        }
+        received.push({ endpoint, url, token: url.searchParams.get("component_access_token"), contentType: req.headers["content-type"], headers: req.headers, rawBody: raw, body })
+        const answer = req.method !== "POST" || !req.headers["content-type"]?.startsWith("application/json")
+          ? { errcode: 47001, errmsg: "data format error rid: 1-2-3" }
+          : endpoint === "api_component_token" && body.component_appsecret === appSecret
+          ? { component_access_token: "token-over-http", expires_in: 7200 }
+          : endpoint === "api_create_preauthcode" && url.searchParams.get("component_access_token") === "token-over-http"
+          ? { pre_auth_code: `preauthcode@@@http-${++codes}`, expires_in: 1800 }
+          : { errcode: 40001, errmsg: "invalid credential rid: 1-2-3" }
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify(answer))
+      })
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, received, server }))
+    })
+  }),
+  ({ server }) =>
+    Effect.async<void>((resume) => {
+      server.closeAllConnections()
+      server.close(() => resume(Effect.void))
+    })
+)
