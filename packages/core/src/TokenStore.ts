@@ -126,6 +126,14 @@ interface Lease {
   readonly released: Deferred.Deferred<void>
 }
 
+const setUnlessNewer = <A>(map: Map<string, A>, key: string, value: A, order: (a: A) => number) =>
+  Effect.sync(() => {
+    const current = map.get(key)
+    if (current !== undefined && order(current) > order(value)) return false
+    map.set(key, value)
+    return true
+  })
+
 /**
  * An in-process store: the embedded default, for one process or for tests.
  *
@@ -145,21 +153,9 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
 
   const service: Service = {
     getTicket: (componentAppId) => Effect.sync(() => Option.fromNullable(tickets.get(componentAppId))),
-    setTicket: (componentAppId, ticket) =>
-      Effect.sync(() => {
-        const current = tickets.get(componentAppId)
-        if (current !== undefined && current.receivedAt > ticket.receivedAt) return false
-        tickets.set(componentAppId, ticket)
-        return true
-      }),
+    setTicket: (componentAppId, ticket) => setUnlessNewer(tickets, componentAppId, ticket, (t) => t.receivedAt),
     getComponentToken: (componentAppId) => Effect.sync(() => Option.fromNullable(tokens.get(componentAppId))),
-    setComponentToken: (componentAppId, token) =>
-      Effect.sync(() => {
-        const current = tokens.get(componentAppId)
-        if (current !== undefined && current.expiresAt > token.expiresAt) return false
-        tokens.set(componentAppId, token)
-        return true
-      }),
+    setComponentToken: (componentAppId, token) => setUnlessNewer(tokens, componentAppId, token, (t) => t.expiresAt),
     deleteComponentToken: (componentAppId, expected) =>
       Effect.sync(() => {
         const current = tokens.get(componentAppId)

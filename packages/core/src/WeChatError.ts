@@ -413,23 +413,7 @@ export type WeChatError =
  * @since 0.1.0
  * @category schemas
  */
-export const WeChatError: Schema.Union<[
-  typeof AccessTokenError,
-  typeof VerifyTicketError,
-  typeof AppSecretError,
-  typeof ComponentIdentityError,
-  typeof IpWhitelistError,
-  typeof QuotaError,
-  typeof PermissionError,
-  typeof RequestFormatError,
-  typeof AuthorizationCodeError,
-  typeof RefreshTokenError,
-  typeof SystemBusyError,
-  typeof UnknownWeChatError,
-  typeof TransportError,
-  typeof HttpStatusError,
-  typeof MalformedResponseError
-]> = Schema.Union(
+export const WeChatError = Schema.Union(
   AccessTokenError,
   VerifyTicketError,
   AppSecretError,

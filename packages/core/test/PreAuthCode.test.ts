@@ -6,6 +6,14 @@ import { appId, appSecret, makeLayer, makeStub, noRetries, settle, storeTicket, 
 
 const errcode = (code: number, msg = "boom") => Effect.succeed({ json: { errcode: code, errmsg: `${msg} rid: 6400a1b2-2c3d4e5f-1a2b3c4d` } })
 
+/** A WeChat whose token endpoint takes one (test clock) second to answer. */
+const slowTokenStub = () =>
+  makeStub({
+    api_component_token: () =>
+      Effect.as(Effect.sleep("1 second"), { json: { component_access_token: "token-1", expires_in: 7200 } }),
+    api_create_preauthcode: () => Effect.succeed({ json: { pre_auth_code: "preauthcode@@@1", expires_in: 1800 } })
+  })
+
 describe("PreAuthCode.create", () => {
   it.effect("sends the token in the query string and the appid as a JSON body, and decodes the answer", () => {
     const stub = makeStub()
@@ -136,11 +144,7 @@ describe("PreAuthCode.create", () => {
     })
 
     it.effect("interrupting one waiter does not fail the others or the fetch", () => {
-      const stub = makeStub({
-        api_component_token: () =>
-          Effect.as(Effect.sleep("1 second"), { json: { component_access_token: "token-1", expires_in: 7200 } }),
-        api_create_preauthcode: () => Effect.succeed({ json: { pre_auth_code: "preauthcode@@@1", expires_in: 1800 } })
-      })
+      const stub = slowTokenStub()
       return Effect.gen(function*() {
         yield* storeTicket()
         const first = yield* Effect.fork(PreAuthCode.create)
@@ -156,11 +160,7 @@ describe("PreAuthCode.create", () => {
     })
 
     it.effect("a fetch whose every caller was interrupted still stores its token", () => {
-      const stub = makeStub({
-        api_component_token: () =>
-          Effect.as(Effect.sleep("1 second"), { json: { component_access_token: "token-1", expires_in: 7200 } }),
-        api_create_preauthcode: () => Effect.succeed({ json: { pre_auth_code: "preauthcode@@@1", expires_in: 1800 } })
-      })
+      const stub = slowTokenStub()
       return Effect.gen(function*() {
         yield* storeTicket()
         const caller = yield* Effect.fork(PreAuthCode.create)

@@ -86,6 +86,15 @@ const scenarios: ReadonlyArray<readonly [string, Partial<Record<string, Handler>
     api_component_token: () => Effect.succeed(ok),
     api_create_preauthcode: () => Effect.succeed({ hang: true as const })
   }],
+  ...[-1, 45009, 45011, 61004, 61005, 61006, 41004, 61011, 48001, 47001, 99999].flatMap((code) => [
+    [`errcode ${code} on api_component_token`, {
+      api_component_token: () => Effect.succeed({ json: { errcode: code, errmsg: `requestIP: 203.0.113.7 rid: 1-2-3` } })
+    }] as const,
+    [`errcode ${code} on api_create_preauthcode`, {
+      api_component_token: () => Effect.succeed(ok),
+      api_create_preauthcode: () => Effect.succeed({ json: { errcode: code, errmsg: `requestIP: 203.0.113.7 rid: 1-2-3` } })
+    }] as const
+  ]),
   ["a success", {
     api_component_token: () => Effect.succeed(ok),
     api_create_preauthcode: () => Effect.succeed({ json: { pre_auth_code: "preauthcode@@@1", expires_in: 1800 } })
