@@ -9,8 +9,9 @@
  *   the token it writes.
  * - A failed fetch is not kept: the next caller tries again.
  * - Interrupting a caller never interrupts the fetch the others wait for.
- * - No usable verify ticket (none received, or older than 12 hours): a
- *   `VerifyTicketError`, and no call to WeChat.
+ * - No usable verify ticket (none received, older than 12 hours, or already
+ *   refused by WeChat with 61005/61006): a `VerifyTicketError`, and no call to
+ *   WeChat until a new ticket is pushed.
  * - {@link Service.invalidate | invalidate} drops a token only if it is still
  *   the stored one, so a late 40001 cannot drop a token just fetched.
  *
@@ -30,7 +31,7 @@ import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type
 import { ComponentConfig } from "./ComponentConfig.js"
 import * as ComponentApi from "./internal/componentApi.js"
 import * as SingleFlight from "./internal/singleFlight.js"
-import { type AccessToken, TokenStore, type TokenStoreError } from "./TokenStore.js"
+import { type AccessToken, TokenStore, type TokenStoreError, type VerifyTicket } from "./TokenStore.js"
 import { AccessTokenError, TransportError, VerifyTicketError, type WeChatError } from "./WeChatError.js"
 
 /**
@@ -43,12 +44,21 @@ export const ticketLifetime: Duration.Duration = Duration.hours(12)
 
 /**
  * How long one process may hold the refresh lease. The fetch it guards is cut
- * off at this limit, so the lease never lapses while its holder still works.
+ * off well before (at {@link refreshDeadline}), so the lease never lapses
+ * while its holder still works.
  *
  * @since 0.1.0
  * @category constants
  */
 export const refreshLeaseTtl: Duration.Duration = Duration.minutes(2)
+
+/**
+ * How long a token fetch may take, retries included, before it fails.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const refreshDeadline: Duration.Duration = Duration.seconds(90)
 
 /**
  * The name of the component's refresh lease in the {@link TokenStore.TokenStore | TokenStore}.
@@ -117,6 +127,9 @@ export const make: Effect.Effect<
     (token, now) => Option.filter(token, ({ expiresAt }) => expiresAt - now > 0 && expiresAt - now >= margin)
   )
 
+  // The last push WeChat refused (61005, 61006). It is not sent again: only a new push is worth a request.
+  let refused: { readonly ticket: VerifyTicket; readonly error: VerifyTicketError } | undefined
+
   const ticket = Effect.gen(function*() {
     const stored = yield* store.getTicket(appId)
     if (Option.isNone(stored)) {
@@ -126,7 +139,13 @@ export const make: Effect.Effect<
     if (now - stored.value.receivedAt >= Duration.toMillis(ticketLifetime)) {
       return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "Stale" })
     }
-    return stored.value.value
+    if (
+      refused !== undefined && refused.ticket.receivedAt === stored.value.receivedAt &&
+      Redacted.value(refused.ticket.value) === Redacted.value(stored.value.value)
+    ) {
+      return yield* refused.error
+    }
+    return stored.value
   })
 
   const fetch = Effect.gen(function*() {
@@ -137,11 +156,13 @@ export const make: Effect.Effect<
       body: {
         component_appid: appId,
         component_appsecret: Redacted.value(config.appSecret),
-        component_verify_ticket: Redacted.value(verifyTicket)
+        component_verify_ticket: Redacted.value(verifyTicket.value)
       },
       response: TokenResponse,
-      secrets: [verifyTicket]
-    })
+      secrets: [verifyTicket.value]
+    }).pipe(
+      Effect.tapErrorTag("VerifyTicketError", (error) => Effect.sync(() => refused = { ticket: verifyTicket, error }))
+    )
     // Counted from when the request was sent, so the stored expiry is never later than WeChat's.
     const token: AccessToken = { value: answer.component_access_token, expiresAt: sentAt + answer.expires_in * 1000 }
     yield* store.setComponentToken(appId, token)
@@ -154,12 +175,12 @@ export const make: Effect.Effect<
   // Under the lease, read again: the previous holder may have just written a token.
   const fetchUnderLease = Effect.flatMap(stored, Option.match({ onSome: Effect.succeed, onNone: () => fetch })).pipe(
     Effect.timeoutFail({
-      duration: refreshLeaseTtl,
+      duration: refreshDeadline,
       onTimeout: () =>
         new TransportError({
           endpoint: "api_component_token",
           reason: "Timeout",
-          detail: `the token fetch outlasted its ${Duration.format(refreshLeaseTtl)} lease`
+          detail: `the token fetch, retries included, took longer than ${Duration.format(refreshDeadline)}`
         })
     })
   )

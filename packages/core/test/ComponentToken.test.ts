@@ -104,6 +104,35 @@ describe("ComponentToken", () => {
       assert.strictEqual(reveal(yield* Fiber.join(fromB)), "token-1")
     }))
 
+  for (const code of [61005, 61006]) {
+    it.effect(`a ticket refused with ${code} is not sent again; the next push is`, () => {
+      const stub = makeStub({
+        api_component_token: (request) =>
+          Effect.succeed(
+            request.body.component_verify_ticket === "ticket-new"
+              ? { json: { component_access_token: "token-new", expires_in: 7200 } }
+              : { json: { errcode: code, errmsg: "component ticket is invalid rid: 1-2-3" } }
+          )
+      })
+      return Effect.gen(function*() {
+        yield* storeTicket("ticket-old")
+        for (let i = 0; i < 3; i++) {
+          const error = yield* Effect.flip(ComponentToken.get)
+          assert.strictEqual(error._tag === "VerifyTicketError" && error.errcode, code)
+        }
+        assert.strictEqual(stub.count("api_component_token"), 1)
+        // WeChat pushes the same value again ten minutes later: worth one more try.
+        yield* TestClock.adjust("10 minutes")
+        yield* storeTicket("ticket-old")
+        yield* Effect.flip(ComponentToken.get)
+        assert.strictEqual(stub.count("api_component_token"), 2)
+        yield* storeTicket("ticket-new")
+        assert.strictEqual(reveal(yield* ComponentToken.get), "token-new")
+        assert.strictEqual(stub.count("api_component_token"), 3)
+      }).pipe(Effect.provide(makeLayer(stub)))
+    })
+  }
+
   it.effect("a lease never outlives the fetch it guards: a stuck fetch is cut off at the lease's end", () => {
     const stub = makeStub({ api_component_token: () => Effect.succeed({ hang: true as const }) })
     return Effect.gen(function*() {
@@ -112,7 +141,7 @@ describe("ComponentToken", () => {
       yield* TestClock.adjust("10 minutes")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "TransportError")
-      assert.match(error._tag === "TransportError" ? error.detail : "", /outlasted its 2m lease/)
+      assert.match(error._tag === "TransportError" ? error.detail : "", /took longer than 1m 30s/)
       // The lease was released: a new attempt can take it at once.
       const store = yield* TokenStore.TokenStore
       assert.isTrue(Option.isSome(yield* store.withLease(ComponentToken.refreshLeaseKey(appId), "1 second", Effect.void)))
