@@ -7,7 +7,9 @@
  *   fetch under way; across processes, the fetch runs under the
  *   {@link TokenStore.TokenStore | TokenStore}'s lease and the others wait for
  *   the token it writes.
- * - A failed fetch is not kept: the next caller tries again.
+ * - A failed fetch is not kept: the next caller tries again. While the stored
+ *   token has not expired (it is inside the refresh margin), callers get it
+ *   instead of the failure, with a warning in the log.
  * - Interrupting a caller never interrupts the fetch the others wait for.
  * - No usable verify ticket (none received, older than 12 hours, or already
  *   refused by WeChat with 61005/61006): a `VerifyTicketError`, and no call to
@@ -83,7 +85,10 @@ export type ComponentTokenError = WeChatError | TokenStoreError
  * @category models
  */
 export interface Service {
-  /** A token with at least the refresh margin left, fetched if need be. */
+  /**
+   * A token with at least the refresh margin left, fetched if need be; if the
+   * fetch fails, the stored token as long as it has not expired.
+   */
   readonly get: Effect.Effect<AccessToken, ComponentTokenError>
   /** Drops the stored token if it is still `token`. Answers whether it did. */
   readonly invalidate: (token: Redacted.Redacted<string>) => Effect.Effect<boolean, TokenStoreError>
@@ -121,11 +126,13 @@ export const make: Effect.Effect<
   const margin = Duration.toMillis(config.refreshMargin)
   const leaseKey = refreshLeaseKey(appId)
 
-  const stored = Effect.zipWith(
-    store.getComponentToken(appId),
-    Clock.currentTimeMillis,
-    (token, now) => Option.filter(token, ({ expiresAt }) => expiresAt - now > 0 && expiresAt - now >= margin)
-  )
+  const storedWithAtLeast = (millis: number) =>
+    Effect.zipWith(
+      store.getComponentToken(appId),
+      Clock.currentTimeMillis,
+      (token, now) => Option.filter(token, ({ expiresAt }) => expiresAt - now > 0 && expiresAt - now >= millis)
+    )
+  const stored = storedWithAtLeast(margin)
 
   // The last push WeChat refused (61005, 61006). It is not sent again: only a new push is worth a request.
   let refused: { readonly ticket: VerifyTicket; readonly error: VerifyTicketError } | undefined
@@ -195,9 +202,28 @@ export const make: Effect.Effect<
     }
   })
 
+  // Inside the margin the stored token still works: a failed refresh falls back on it rather than fail the caller.
+  const refreshOrFallBack = singleFlight(appId, refresh).pipe(
+    Effect.catchAll((error) =>
+      Effect.flatMap(
+        storedWithAtLeast(0),
+        Option.match({
+          onNone: () => Effect.fail(error),
+          onSome: (token) =>
+            Effect.as(
+              Effect.logWarning("refreshing the component_access_token failed; using the current one until it expires")
+                .pipe(Effect.annotateLogs({ componentAppId: appId, error: error.message })),
+              token
+            )
+        })
+      )
+    )
+  )
+
   return {
-    get: Effect.flatMap(stored, Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(appId, refresh) }))
-      .pipe(Effect.withSpan("ComponentToken.get", { attributes: { "wechat.component_appid": appId } })),
+    get: Effect.flatMap(stored, Option.match({ onSome: Effect.succeed, onNone: () => refreshOrFallBack })).pipe(
+      Effect.withSpan("ComponentToken.get", { attributes: { "wechat.component_appid": appId } })
+    ),
     invalidate: (token) =>
       store.deleteComponentToken(appId, token).pipe(
         Effect.withSpan("ComponentToken.invalidate", { attributes: { "wechat.component_appid": appId } })

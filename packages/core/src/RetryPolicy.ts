@@ -2,23 +2,29 @@
  * How wxopen retries a failed call to WeChat, as a `Schedule` that users can
  * read, replace and test.
  *
- * The schedule receives each failure and decides whether to try again and
- * after what delay. The default retries only what {@link WeChatError.isTransient}
- * accepts (-1, 45011, transport failures, 5xx statuses), with jittered
- * exponential backoff, at most 4 retries within 30 seconds. The access-token
- * family is not the schedule's business: a refused token is replaced and the
- * call retried exactly once, whatever the policy.
+ * Only failures that {@link WeChatError.isTransient} accepts are ever retried
+ * (-1, 45011, transport failures, 5xx statuses), whatever the policy: the
+ * schedule receives each of them and decides whether to try again and after
+ * what delay, and may narrow the choice further with `Schedule.whileInput`.
+ * The default waits with jittered exponential backoff: at most 4 retries,
+ * none started more than 30 seconds after the first failure. A refused token (the access-token family) is not the
+ * schedule's business either: it is replaced and the call retried exactly
+ * once. A token fetch, retries included, is cut off after
+ * `ComponentToken.refreshDeadline` (90 seconds), so that it fits its refresh
+ * lease; a fetch shared by several callers runs under the policy of the
+ * caller that started it.
  *
  * @example
  * ```ts
  * import { Effect, Schedule } from "effect"
- * import { PreAuthCode, RetryPolicy, WeChatError } from "@wxopen/core"
+ * import { PreAuthCode, RetryPolicy, type WeChatError } from "@wxopen/core"
  *
  * // patient: WeChat's "system busy" incidents can last close to an hour
- * const patient = Schedule.exponential("1 second").pipe(
- *   Schedule.jittered,
- *   Schedule.upTo("10 minutes"),
- *   Schedule.whileInput(WeChatError.isTransient)
+ * const patient = Schedule.exponential("1 second").pipe(Schedule.jittered, Schedule.upTo("10 minutes"))
+ *
+ * // or retry -1 only, never 45011 or a transport failure
+ * const busyOnly = RetryPolicy.defaultPolicy.pipe(
+ *   Schedule.whileInput((error: WeChatError.WeChatError) => error._tag === "SystemBusyError")
  * )
  *
  * const program = PreAuthCode.create.pipe(Effect.provide(RetryPolicy.layer(patient)))
@@ -27,10 +33,10 @@
  * @since 0.1.0
  */
 import { Context, Layer, Schedule } from "effect"
-import { isTransient, type WeChatError } from "./WeChatError.js"
+import type { WeChatError } from "./WeChatError.js"
 
 /**
- * A retry policy: a schedule fed with each failure.
+ * A retry policy: a schedule fed with each transient failure.
  *
  * @since 0.1.0
  * @category models
@@ -38,8 +44,8 @@ import { isTransient, type WeChatError } from "./WeChatError.js"
 export type Policy = Schedule.Schedule<unknown, WeChatError>
 
 /**
- * The default policy: transient failures only, jittered exponential backoff
- * from 250 ms, at most 4 retries, none started after 30 seconds.
+ * The default policy: jittered exponential backoff from 250 ms, at most 4
+ * retries, none started more than 30 seconds after the first failure.
  *
  * @since 0.1.0
  * @category constants
@@ -47,8 +53,7 @@ export type Policy = Schedule.Schedule<unknown, WeChatError>
 export const defaultPolicy: Policy = Schedule.exponential("250 millis", 2).pipe(
   Schedule.jittered,
   Schedule.intersect(Schedule.recurs(4)),
-  Schedule.upTo("30 seconds"),
-  Schedule.whileInput(isTransient)
+  Schedule.upTo("30 seconds")
 )
 
 /**

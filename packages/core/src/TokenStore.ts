@@ -29,7 +29,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, FiberId, Layer, Option, Redacted, Schema } from "effect"
 
 /**
  * A component verify ticket and when it was received (Unix epoch
@@ -145,12 +145,6 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
   const tokens = new Map<string, AccessToken>()
   const leases = new Map<string, Lease>()
 
-  const heldLease = (key: string) =>
-    Effect.map(Clock.currentTimeMillis, (now) => {
-      const lease = leases.get(key)
-      return lease !== undefined && lease.expiresAt > now ? Option.some([lease, now] as const) : Option.none()
-    })
-
   const service: Service = {
     getTicket: (componentAppId) => Effect.sync(() => Option.fromNullable(tickets.get(componentAppId))),
     setTicket: (componentAppId, ticket) => setUnlessNewer(tickets, componentAppId, ticket, (t) => t.receivedAt),
@@ -165,31 +159,31 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
       }),
     withLease: (key, ttl, effect) =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(heldLease(key), (held) => {
-          if (Option.isSome(held)) return Effect.succeedNone
-          return Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Deferred.make<void>()), ([now, released]) => {
-            const lease: Lease = { expiresAt: now + Duration.toMillis(ttl), released }
-            leases.set(key, lease)
-            return restore(effect).pipe(
-              Effect.map(Option.some),
-              Effect.ensuring(
-                Effect.suspend(() => {
-                  // Only the owner releases: after a lapse the key may belong to someone else.
-                  if (leases.get(key) === lease) leases.delete(key)
-                  return Deferred.succeed(released, undefined)
-                })
-              )
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          // Check and take in one synchronous step: no other fiber can run in between.
+          const held = leases.get(key)
+          if (held !== undefined && held.expiresAt > now) return Effect.succeedNone
+          const lease: Lease = { expiresAt: now + Duration.toMillis(ttl), released: Deferred.unsafeMake(FiberId.none) }
+          leases.set(key, lease)
+          return restore(effect).pipe(
+            Effect.map(Option.some),
+            Effect.ensuring(
+              Effect.suspend(() => {
+                // Only the owner releases: after a lapse the key may belong to someone else.
+                if (leases.get(key) === lease) leases.delete(key)
+                return Deferred.succeed(lease.released, undefined)
+              })
             )
-          })
+          )
         })
       ),
     awaitLease: (key) =>
-      Effect.flatMap(heldLease(key), (held) =>
-        Option.match(held, {
-          onNone: () => Effect.void,
-          onSome: ([lease, now]) =>
-            Effect.race(Deferred.await(lease.released), Effect.sleep(Duration.millis(lease.expiresAt - now)))
-        }))
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const lease = leases.get(key)
+        return lease === undefined || lease.expiresAt <= now
+          ? Effect.void
+          : Effect.race(Deferred.await(lease.released), Effect.sleep(Duration.millis(lease.expiresAt - now)))
+      })
   }
   return service
 })

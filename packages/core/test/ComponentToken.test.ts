@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Redacted, TestClock } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentToken from "../src/ComponentToken.js"
 import * as TokenStore from "../src/TokenStore.js"
-import { appId, appSecret, makeLayer, makeStub, settle, storeTicket } from "./utils.js"
+import { appId, appSecret, makeLayer, makeStub, noRetries, settle, storeTicket } from "./utils.js"
 
 const reveal = (token: { readonly value: Redacted.Redacted<string> }) => Redacted.value(token.value)
 
@@ -132,6 +132,55 @@ describe("ComponentToken", () => {
       }).pipe(Effect.provide(makeLayer(stub)))
     })
   }
+
+  describe("a refresh that fails inside the margin", () => {
+    const stub = () =>
+      makeStub({
+        api_component_token: (_, n) =>
+          Effect.succeed(
+            n === 1
+              ? { json: { component_access_token: "token-1", expires_in: 7200 } }
+              : { json: { errcode: -1, errmsg: "system error rid: 1-2-3" } }
+          )
+      })
+
+    it.effect("falls back on the stored token until it expires, with a warning", () => {
+      const wechat = stub()
+      const warnings: Array<unknown> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(message)
+      })
+      return Effect.gen(function*() {
+        yield* storeTicket()
+        yield* ComponentToken.get
+        yield* TestClock.adjust("7000 seconds") // 200 s left, under the 300 s margin
+        assert.strictEqual(reveal(yield* ComponentToken.get), "token-1")
+        assert.strictEqual(wechat.count("api_component_token"), 2)
+        assert.strictEqual(warnings.length, 1)
+        yield* TestClock.adjust("200 seconds") // expired: nothing to fall back on
+        const error = yield* Effect.flip(ComponentToken.get)
+        assert.strictEqual(error._tag, "SystemBusyError")
+      }).pipe(
+        Effect.provide(Layer.mergeAll(makeLayer(wechat), noRetries, Logger.replace(Logger.defaultLogger, logger)))
+      )
+    })
+
+    it.effect("does not fall back on a token that was invalidated", () => {
+      const wechat = stub()
+      return Effect.gen(function*() {
+        yield* storeTicket()
+        const tokens = yield* ComponentToken.ComponentToken
+        const token = yield* tokens.get
+        yield* tokens.invalidate(token.value)
+        const error = yield* Effect.flip(tokens.get)
+        assert.strictEqual(error._tag, "SystemBusyError")
+      }).pipe(Effect.provide(Layer.merge(makeLayer(wechat), noRetries)))
+    })
+  })
+
+  it("the fetch deadline ends before the refresh lease lapses", () => {
+    assert.isTrue(Duration.lessThan(ComponentToken.refreshDeadline, ComponentToken.refreshLeaseTtl))
+  })
 
   it.effect("a lease never outlives the fetch it guards: a stuck fetch is cut off at the lease's end", () => {
     const stub = makeStub({ api_component_token: () => Effect.succeed({ hang: true as const }) })

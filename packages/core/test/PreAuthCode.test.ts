@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
+import { DateTime, Effect, Exit, Fiber, Layer, Option, Schedule, TestClock } from "effect"
 import * as PreAuthCode from "../src/PreAuthCode.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { appId, appSecret, makeLayer, makeStub, noRetries, settle, storeTicket, ticketValue } from "./utils.js"
 
@@ -289,6 +290,32 @@ describe("PreAuthCode.create", () => {
         assert.strictEqual(error._tag, "SystemBusyError")
         assert.strictEqual(stub.count("api_create_preauthcode"), 1)
       }).pipe(Effect.provide(Layer.merge(makeLayer(stub), noRetries)))
+    })
+
+    for (const [code, requests] of [[40001, 2], [45009, 1], [61006, 1]] as const) {
+      it.effect(`a policy that retries everything still cannot retry ${code}`, () => {
+        const stub = makeStub({ api_create_preauthcode: () => errcode(code) })
+        return Effect.gen(function*() {
+          yield* storeTicket()
+          const fiber = yield* Effect.fork(Effect.flip(PreAuthCode.create))
+          yield* TestClock.adjust("1 hour")
+          yield* Fiber.join(fiber)
+          assert.strictEqual(stub.count("api_create_preauthcode"), requests)
+        }).pipe(Effect.provide(Layer.merge(makeLayer(stub), RetryPolicy.layer(Schedule.forever))))
+      })
+    }
+
+    it.effect("the default policy starts no retry more than 30 seconds after the first failure", () => {
+      // Each answer takes 12 s. Failures come at about 12, 24, 37 and 50 s: the retries after the first three
+      // start within 30 s of the first failure, the one after the fourth would not. Count alone would allow 5.
+      const stub = makeStub({ api_create_preauthcode: () => Effect.zipRight(Effect.sleep("12 seconds"), errcode(-1)) })
+      return Effect.gen(function*() {
+        yield* storeTicket()
+        const fiber = yield* Effect.fork(Effect.flip(PreAuthCode.create))
+        yield* TestClock.adjust("10 minutes")
+        assert.strictEqual((yield* Fiber.join(fiber))._tag, "SystemBusyError")
+        assert.strictEqual(stub.count("api_create_preauthcode"), 4)
+      }).pipe(Effect.provide(makeLayer(stub, { requestTimeout: "20 seconds" })))
     })
 
     it.effect("a request that never answers times out as a TransportError and is retried", () => {

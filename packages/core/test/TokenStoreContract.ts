@@ -70,6 +70,32 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       assert.deepStrictEqual(yield* store.withLease("k", "1 minute", Effect.succeed("third")), Option.some("third"))
     }))
 
+    test("two attempts never hold a lease together, wherever the runtime switches fibers", Effect.gen(function*() {
+      const store = yield* TokenStore
+      // The runtime switches fibers every 2,048 operations. Trial n runs n steps before its attempt, so over the
+      // trials the switch lands on every operation inside withLease, between its check and its take included.
+      const steps = (n: number) => {
+        let effect: Effect.Effect<void> = Effect.void
+        for (let i = 0; i < n; i++) effect = Effect.flatMap(effect, () => Effect.void)
+        return effect
+      }
+      let overlaps = 0
+      for (let n = 0; n < 2200; n++) {
+        const key = `trial-${n}`
+        let inside = 0
+        const body = Effect.gen(function*() {
+          if (++inside > 1) overlaps++
+          yield* Effect.yieldNow()
+          inside--
+        })
+        const first = yield* Effect.fork(Effect.zipRight(steps(n), store.withLease(key, "1 minute", body)))
+        const second = yield* Effect.fork(store.withLease(key, "1 minute", body))
+        yield* Fiber.join(first)
+        yield* Fiber.join(second)
+      }
+      assert.strictEqual(overlaps, 0)
+    }))
+
     test("a lease is released when its holder fails or is interrupted", Effect.gen(function*() {
       const store = yield* TokenStore
       const failed = yield* Effect.exit(store.withLease("k", "1 minute", Effect.fail("boom")))

@@ -18,6 +18,7 @@ import {
   type Endpoint,
   fromErrcode,
   HttpStatusError,
+  isTransient,
   MalformedResponseError,
   TransportError,
   type WeChatError
@@ -46,6 +47,7 @@ export const make: Effect.Effect<Request, never, ComponentConfig | HttpClient.Ht
 
   return <A, I>(call: Call<A, I>) =>
     Effect.gen(function*() {
+      // Read per call, so that providing a RetryPolicy to a program reaches every request it makes.
       const policy = yield* RetryPolicy
       const { endpoint } = call
       const secrets = [config.appSecret, ...(call.accessToken ? [call.accessToken] : []), ...(call.secrets ?? [])]
@@ -80,7 +82,8 @@ export const make: Effect.Effect<Request, never, ComponentConfig | HttpClient.Ht
         )
       )
 
-      return yield* Effect.retry(attempt, policy)
+      // The policy decides when and how often; what may be retried at all is not its call.
+      return yield* Effect.retry(attempt, { schedule: policy, while: isTransient })
     }).pipe(
       Effect.withSpan("ComponentApi.request", { kind: "client", attributes: { "wechat.endpoint": call.endpoint } })
     )
@@ -140,10 +143,11 @@ const describeHttpError = (error: HttpClientError.HttpClientError): string => {
   return parts.join(": ")
 }
 
-/** Removes every secret, raw or percent-encoded, from a text meant for an error. */
+/** Removes every secret, raw, percent-encoded or form-encoded, from a text meant for an error. */
 export const scrub = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string>>): string =>
   secrets.reduce((acc, secret) => {
     const value = Redacted.value(secret)
     if (value === "") return acc
-    return acc.split(value).join("<redacted>").split(encodeURIComponent(value)).join("<redacted>")
+    const forms = new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)])
+    return [...forms].reduce((text, form) => text.split(form).join("<redacted>"), acc)
   }, text)
