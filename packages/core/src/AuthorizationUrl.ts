@@ -113,7 +113,9 @@ const build = (
   options: Options
 ): Either.Either<string, AuthorizationUrlError> => {
   const baseUrl = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
-  if (!isAbsoluteHttp(baseUrl)) return fail("baseUrl", `must be an absolute http(s) URL, got "${baseUrl}"`)
+  if (!isAbsoluteHttp(baseUrl) || /[?#]/.test(baseUrl)) {
+    return fail("baseUrl", `must be an absolute http(s) URL without a query or fragment, got "${baseUrl}"`)
+  }
   if (options.componentAppId.trim() === "") return fail("componentAppId", "is empty")
   if (options.preAuthCode.trim() === "") return fail("preAuthCode", "is empty")
   if (!isAbsoluteHttp(options.redirectUri)) {

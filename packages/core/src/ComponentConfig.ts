@@ -99,14 +99,16 @@ export class ComponentConfig extends Context.Tag("@wxopen/core/ComponentConfig")
 const invalid = (path: string, message: string) => ConfigError.InvalidData([path], message)
 
 const checkBaseUrl = (input: string): Either.Either<string, ConfigError.ConfigError> => {
+  // Quoted in errors without any user:password@ it may carry.
+  const shown = `"${input.replace(/\/\/[^/?#]*@/, "//<credentials>@")}"`
   let url: URL
   try {
     url = new URL(input)
   } catch {
-    return Either.left(invalid("apiBaseUrl", `"${input}" is not an absolute URL (expected e.g. ${defaultApiBaseUrl})`))
+    return Either.left(invalid("apiBaseUrl", `${shown} is not an absolute URL (expected e.g. ${defaultApiBaseUrl})`))
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return Either.left(invalid("apiBaseUrl", `"${input}" must use http or https`))
+    return Either.left(invalid("apiBaseUrl", `${shown} must use http or https`))
   }
   if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
     return Either.left(invalid("apiBaseUrl", `"${url.origin}${url.pathname}" must not carry credentials, a query or a fragment`))

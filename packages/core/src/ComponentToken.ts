@@ -33,8 +33,14 @@ import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type
 import { ComponentConfig } from "./ComponentConfig.js"
 import * as ComponentApi from "./internal/componentApi.js"
 import * as SingleFlight from "./internal/singleFlight.js"
-import { type AccessToken, TokenStore, type TokenStoreError, type VerifyTicket } from "./TokenStore.js"
-import { AccessTokenError, TransportError, VerifyTicketError, type WeChatError } from "./WeChatError.js"
+import { type AccessToken, TokenStore, TokenStoreError, type VerifyTicket } from "./TokenStore.js"
+import {
+  AccessTokenError,
+  TransportError,
+  VerifyTicketError,
+  WeChatError as WeChatErrorSchema,
+  type WeChatError
+} from "./WeChatError.js"
 
 /**
  * How long WeChat accepts a verify ticket after it was pushed.
@@ -77,6 +83,14 @@ export const refreshLeaseKey = (componentAppId: string): string => `component_ac
  * @category errors
  */
 export type ComponentTokenError = WeChatError | TokenStoreError
+
+/**
+ * The schema of {@link ComponentTokenError}, to serialize errors or log them as data.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ComponentTokenError = Schema.Union(WeChatErrorSchema, TokenStoreError)
 
 /**
  * The token service of one component.

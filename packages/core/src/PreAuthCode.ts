@@ -26,7 +26,7 @@
 import type { HttpClient } from "@effect/platform/HttpClient"
 import { Clock, DateTime, Effect, Schema } from "effect"
 import { ComponentConfig } from "./ComponentConfig.js"
-import { type ComponentToken, type ComponentTokenError, withToken } from "./ComponentToken.js"
+import { type ComponentToken, ComponentTokenError, withToken } from "./ComponentToken.js"
 import * as ComponentApi from "./internal/componentApi.js"
 
 /**
@@ -49,6 +49,14 @@ export class PreAuthCode extends Schema.Class<PreAuthCode>("@wxopen/core/PreAuth
  * @category errors
  */
 export type PreAuthCodeError = ComponentTokenError
+
+/**
+ * The schema of {@link PreAuthCodeError}.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PreAuthCodeError = ComponentTokenError
 
 const Answer = Schema.Struct({
   pre_auth_code: Schema.NonEmptyString,

@@ -85,8 +85,9 @@ export class AccessTokenError extends Schema.TaggedError<AccessTokenError>()("Ac
     return describe(
       this,
       `access token ${this.reason.toLowerCase()}`,
-      "a fresh token was refused too. Another process is probably fetching tokens for this component " +
-        "with its own store (each new token retires the previous one after 5 minutes): make every instance share one TokenStore"
+      "wxopen replaces a refused token and retries once, so this refusal came after that. If it recurs, another " +
+        "process is probably fetching tokens for this component with its own store (each new token retires the " +
+        "previous one after 5 minutes): make every instance share one TokenStore"
     )
   }
 }
@@ -206,7 +207,7 @@ export class QuotaError extends Schema.TaggedError<QuotaError>()("QuotaError", {
         "daily quota reached",
         "stop calling this endpoint until the quota resets (or clear it once on the console); look for a process that fetches tokens without a shared store"
       )
-      : describe(this, "per-minute quota reached", "slow down; the call was retried with backoff and still hit the limit")
+      : describe(this, "per-minute quota reached", "slow down; retries under the RetryPolicy did not get through")
   }
 }
 

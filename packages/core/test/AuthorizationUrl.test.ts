@@ -96,7 +96,8 @@ describe("AuthorizationUrl rejects what cannot make a valid link", () => {
     ["an empty biz_appid", { bizAppId: "" }, "bizAppId"],
     ["a non-integer category id", { categoryIds: [1.5] }, "categoryIds"],
     ["a negative category id", { categoryIds: [-3] }, "categoryIds"],
-    ["a relative host override", { baseUrl: "mock.local" }, "baseUrl"]
+    ["a relative host override", { baseUrl: "mock.local" }, "baseUrl"],
+    ["a host override with a query", { baseUrl: "http://127.0.0.1:4010?x=1" }, "baseUrl"]
   ]
   for (const [name, options, option] of cases) {
     it(`${name}, on both links`, () => {

@@ -60,6 +60,15 @@ describe("ComponentConfig", () => {
       }))
   }
 
+  it.effect("quotes a bad base URL without the credentials written into it", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        ComponentConfig.make({ appId: "wx0123456789abcdef", appSecret: Redacted.make("s"), apiBaseUrl: "ftp://admin:hunter2@example.com" })
+      )
+      assert.include(String(error), "ftp://<credentials>@example.com")
+      assert.notInclude(String(error), "hunter2")
+    }))
+
   it.effect("trims the appid and strips trailing slashes from the base URL", () =>
     Effect.gen(function*() {
       const settings = yield* ComponentConfig.make({

@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import * as PreAuthCode from "../src/PreAuthCode.js"
+import { TokenStoreError } from "../src/TokenStore.js"
 import * as WeChatError from "../src/WeChatError.js"
 
 // The brief's error table, code by code: family, reason (where the family has sub-kinds), retried or not.
@@ -102,6 +104,13 @@ describe("WeChatError.isTransient", () => {
 })
 
 describe("WeChatError schema", () => {
+  it.effect("the PreAuthCode error schema carries store failures too", () =>
+    Effect.gen(function*() {
+      const error = new TokenStoreError({ operation: "read the ticket", detail: "connection refused" })
+      const encoded = yield* Schema.encode(PreAuthCode.PreAuthCodeError)(error)
+      assert.deepStrictEqual(yield* Schema.decodeUnknown(PreAuthCode.PreAuthCodeError)(encoded), error)
+    }))
+
   it.effect("every family round-trips through the union schema", () =>
     Effect.gen(function*() {
       const errors = [
