@@ -7,12 +7,13 @@
  * schedule receives each of them and decides whether to try again and after
  * what delay, and may narrow the choice further with `Schedule.whileInput`.
  * The default waits with jittered exponential backoff: at most 4 retries,
- * none started more than 30 seconds after the first failure. A refused token (the access-token family) is not the
- * schedule's business either: it is replaced and the call retried exactly
- * once. A token fetch, retries included, is cut off after
- * `ComponentToken.refreshDeadline` (90 seconds), so that it fits its refresh
- * lease; a fetch shared by several callers runs under the policy of the
- * caller that started it.
+ * none started more than 30 seconds after the first failure.
+ *
+ * A refused token (the access-token family) is not the schedule's business
+ * either: it is replaced and the call retried exactly once. A token fetch,
+ * retries included, is cut off after `ComponentToken.refreshDeadline` (90
+ * seconds), so that it fits its refresh lease; a fetch shared by several
+ * callers runs under the policy of the caller that started it.
  *
  * @example
  * ```ts
