@@ -1,7 +1,8 @@
 /**
  * The third-party platform (component) that wxopen acts for: its appid and
  * secret, where WeChat's API lives (overridable, to talk to the wxopen mock),
- * and how early tokens are refreshed.
+ * how early tokens are refreshed, and the message token and EncodingAESKey
+ * its pushes are signed and encrypted with.
  *
  * The options are checked when the layer is built, so a typo fails at start-up
  * with a `ConfigError`, not at the first merchant's authorization.
@@ -23,7 +24,8 @@
  *
  * @since 0.1.0
  */
-import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Redacted } from "effect"
+import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import { aesKey } from "./MessageCrypto.js"
 
 /**
  * WeChat's API base URL.
@@ -69,6 +71,10 @@ export interface Settings {
   readonly refreshMargin: Duration.Duration
   /** The timeout of one HTTP request. */
   readonly requestTimeout: Duration.Duration
+  /** The token WeChat signs pushes with ("消息校验Token"); needed to receive pushes. */
+  readonly messageToken: Option.Option<Redacted.Redacted<string>>
+  /** The key WeChat encrypts pushes with ("消息加解密Key"), checked; needed to receive pushes. */
+  readonly encodingAesKey: Option.Option<Redacted.Redacted<string>>
 }
 
 /**
@@ -86,6 +92,10 @@ export interface Options {
   readonly refreshMargin?: Duration.DurationInput
   /** Default {@link defaultRequestTimeout}. */
   readonly requestTimeout?: Duration.DurationInput
+  /** Needed, with {@link encodingAesKey}, by the push receiver. */
+  readonly messageToken?: Redacted.Redacted<string>
+  /** 43 letters and digits. Needed, with {@link messageToken}, by the push receiver. */
+  readonly encodingAesKey?: Redacted.Redacted<string>
 }
 
 /**
@@ -142,7 +152,23 @@ export const make = (options: Options): Effect.Effect<Settings, ConfigError.Conf
     if (!Duration.isFinite(requestTimeout) || Duration.isZero(requestTimeout)) {
       return yield* Effect.fail(invalid("requestTimeout", "the request timeout must be finite and positive"))
     }
-    return { appId, appSecret: options.appSecret, apiBaseUrl, refreshMargin, requestTimeout }
+    const messageToken = Option.fromNullable(options.messageToken)
+    const encodingAesKey = Option.fromNullable(options.encodingAesKey)
+    if (Option.isSome(messageToken) !== Option.isSome(encodingAesKey)) {
+      return yield* Effect.fail(
+        invalid(
+          Option.isSome(messageToken) ? "encodingAesKey" : "messageToken",
+          "the message token and the EncodingAESKey go together: give both to receive pushes, or neither"
+        )
+      )
+    }
+    if (Option.isSome(messageToken) && Redacted.value(messageToken.value).trim() === "") {
+      return yield* Effect.fail(invalid("messageToken", "the message token is empty"))
+    }
+    if (Option.isSome(encodingAesKey)) {
+      yield* Effect.mapError(aesKey(encodingAesKey.value), (error) => invalid("encodingAesKey", error.message))
+    }
+    return { appId, appSecret: options.appSecret, apiBaseUrl, refreshMargin, requestTimeout, messageToken, encodingAesKey }
   })
 
 /**
@@ -158,7 +184,8 @@ export const layer = (options: Options): Layer.Layer<ComponentConfig, ConfigErro
  * The options read from the environment: `WXOPEN_COMPONENT_APPID`,
  * `WXOPEN_COMPONENT_APPSECRET`, and optionally `WXOPEN_API_BASE_URL`,
  * `WXOPEN_TOKEN_REFRESH_MARGIN` and `WXOPEN_REQUEST_TIMEOUT` (durations such
- * as `5 minutes`).
+ * as `5 minutes`), `WXOPEN_COMPONENT_TOKEN` and
+ * `WXOPEN_COMPONENT_ENCODING_AES_KEY` (to receive pushes).
  *
  * @since 0.1.0
  * @category config
@@ -168,8 +195,16 @@ export const config: Config.Config<Options> = Config.all({
   appSecret: Config.redacted("WXOPEN_COMPONENT_APPSECRET"),
   apiBaseUrl: Config.string("WXOPEN_API_BASE_URL").pipe(Config.withDefault(defaultApiBaseUrl)),
   refreshMargin: Config.duration("WXOPEN_TOKEN_REFRESH_MARGIN").pipe(Config.withDefault(defaultRefreshMargin)),
-  requestTimeout: Config.duration("WXOPEN_REQUEST_TIMEOUT").pipe(Config.withDefault(defaultRequestTimeout))
-})
+  requestTimeout: Config.duration("WXOPEN_REQUEST_TIMEOUT").pipe(Config.withDefault(defaultRequestTimeout)),
+  messageToken: Config.option(Config.redacted("WXOPEN_COMPONENT_TOKEN")),
+  encodingAesKey: Config.option(Config.redacted("WXOPEN_COMPONENT_ENCODING_AES_KEY"))
+}).pipe(
+  Config.map(({ encodingAesKey, messageToken, ...rest }): Options => ({
+    ...rest,
+    ...Option.match(messageToken, { onNone: () => ({}), onSome: (value) => ({ messageToken: value }) }),
+    ...Option.match(encodingAesKey, { onNone: () => ({}), onSome: (value) => ({ encodingAesKey: value }) })
+  }))
+)
 
 /**
  * A layer from `Config`: by default {@link config}, read from the environment;

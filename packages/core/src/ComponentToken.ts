@@ -43,7 +43,7 @@ import {
 } from "./WeChatError.js"
 
 /**
- * How long WeChat accepts a verify ticket after it was pushed.
+ * How long WeChat accepts a verify ticket after creating it.
  *
  * @since 0.1.0
  * @category constants
@@ -157,11 +157,11 @@ export const make: Effect.Effect<
       return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "NotReceived" })
     }
     const now = yield* Clock.currentTimeMillis
-    if (now - stored.value.receivedAt >= Duration.toMillis(ticketLifetime)) {
+    if (now - stored.value.createdAt >= Duration.toMillis(ticketLifetime)) {
       return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "Stale" })
     }
     if (
-      refused !== undefined && refused.ticket.receivedAt === stored.value.receivedAt &&
+      refused !== undefined && refused.ticket.createdAt === stored.value.createdAt &&
       Redacted.value(refused.ticket.value) === Redacted.value(stored.value.value)
     ) {
       return yield* refused.error

@@ -3,8 +3,8 @@
  *
  * The contract is written so that a shared store (Redis) can implement it for
  * several processes without callers changing:
- * - writes never go backwards: an older ticket or token does not replace a
- *   newer one, whatever order the writes arrive in;
+ * - writes never go backwards: an older ticket (by creation) or token (by
+ *   expiry) does not replace a newer one, whatever order the writes arrive in;
  * - a token is removed only if it is still the one the caller names
  *   (compare-and-delete), so a stale 40001 cannot drop a token that another
  *   fiber has just fetched;
@@ -32,14 +32,17 @@
 import { Clock, Context, Deferred, Duration, Effect, FiberId, Layer, Option, Redacted, Schema } from "effect"
 
 /**
- * A component verify ticket and when it was received (Unix epoch
- * milliseconds). WeChat accepts a ticket for 12 hours.
+ * A component verify ticket, when WeChat created it (the push's `CreateTime`)
+ * and when it was received, both Unix epoch milliseconds. WeChat accepts a
+ * ticket for 12 hours after creating it; pushes can arrive out of order, so
+ * the creation time says which ticket is newer.
  *
  * @since 0.1.0
  * @category models
  */
 export interface VerifyTicket {
   readonly value: Redacted.Redacted<string>
+  readonly createdAt: number
   readonly receivedAt: number
 }
 
@@ -80,7 +83,7 @@ export interface Service {
   /** The component's verify ticket, if one has been stored. */
   readonly getTicket: (componentAppId: string) => Effect.Effect<Option.Option<VerifyTicket>, TokenStoreError>
   /**
-   * Stores a ticket unless the stored one was received later. Answers whether
+   * Stores a ticket unless the stored one was created later. Answers whether
    * it was stored.
    */
   readonly setTicket: (componentAppId: string, ticket: VerifyTicket) => Effect.Effect<boolean, TokenStoreError>
@@ -147,7 +150,7 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
 
   const service: Service = {
     getTicket: (componentAppId) => Effect.sync(() => Option.fromNullable(tickets.get(componentAppId))),
-    setTicket: (componentAppId, ticket) => setUnlessNewer(tickets, componentAppId, ticket, (t) => t.receivedAt),
+    setTicket: (componentAppId, ticket) => setUnlessNewer(tickets, componentAppId, ticket, (t) => t.createdAt),
     getComponentToken: (componentAppId) => Effect.sync(() => Option.fromNullable(tokens.get(componentAppId))),
     setComponentToken: (componentAppId, token) => setUnlessNewer(tokens, componentAppId, token, (t) => t.expiresAt),
     deleteComponentToken: (componentAppId, expected) =>

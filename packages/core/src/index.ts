@@ -20,6 +20,13 @@ export * as AuthorizationUrl from "./AuthorizationUrl.js"
 export * as ComponentConfig from "./ComponentConfig.js"
 
 /**
+ * The receiver of WeChat's pushes, and api_start_push_ticket.
+ *
+ * @since 0.1.0
+ */
+export * as ComponentPush from "./ComponentPush.js"
+
+/**
  * The component access token, single-flight and compare-and-set.
  *
  * @since 0.1.0
@@ -27,11 +34,25 @@ export * as ComponentConfig from "./ComponentConfig.js"
 export * as ComponentToken from "./ComponentToken.js"
 
 /**
+ * WeChat's message encryption (WXBizMsgCrypt), both ways.
+ *
+ * @since 0.1.0
+ */
+export * as MessageCrypto from "./MessageCrypto.js"
+
+/**
  * Fresh, never cached, pre-authorization codes.
  *
  * @since 0.1.0
  */
 export * as PreAuthCode from "./PreAuthCode.js"
+
+/**
+ * The events WeChat pushes, decoded.
+ *
+ * @since 0.1.0
+ */
+export * as PushEvent from "./PushEvent.js"
 
 /**
  * The retry policy, a replaceable `Schedule`.

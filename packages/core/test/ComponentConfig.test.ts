@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import { ConfigProvider, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 
 const fromEnv = (env: Record<string, string>) =>
@@ -32,6 +32,36 @@ describe("ComponentConfig", () => {
       assert.isTrue(Duration.equals(settings.requestTimeout, Duration.seconds(3)))
     }))
 
+  it.effect("layerConfig reads the message token and EncodingAESKey, which are optional", () =>
+    Effect.gen(function*() {
+      const without = yield* fromEnv({ WXOPEN_COMPONENT_APPID: "wx0123456789abcdef", WXOPEN_COMPONENT_APPSECRET: "shh" })
+      assert.isTrue(Option.isNone(without.messageToken) && Option.isNone(without.encodingAesKey))
+      const withKeys = yield* fromEnv({
+        WXOPEN_COMPONENT_APPID: "wx0123456789abcdef",
+        WXOPEN_COMPONENT_APPSECRET: "shh",
+        WXOPEN_COMPONENT_TOKEN: "tok",
+        WXOPEN_COMPONENT_ENCODING_AES_KEY: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+      })
+      assert.deepStrictEqual(Option.map(withKeys.messageToken, Redacted.value), Option.some("tok"))
+      assert.deepStrictEqual(
+        Option.map(withKeys.encodingAesKey, Redacted.value),
+        Option.some("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+      )
+    }))
+
+  it.effect("a malformed EncodingAESKey fails when the layer is built, without quoting it", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(fromEnv({
+        WXOPEN_COMPONENT_APPID: "wx0123456789abcdef",
+        WXOPEN_COMPONENT_APPSECRET: "shh",
+        WXOPEN_COMPONENT_TOKEN: "tok",
+        WXOPEN_COMPONENT_ENCODING_AES_KEY: "tooShortSecretKey"
+      }))
+      assert.include(String(error), "encodingAesKey")
+      assert.include(String(error), "43 letters and digits")
+      assert.notInclude(String(error), "tooShortSecretKey")
+    }))
+
   it.effect("a missing secret is a ConfigError naming the variable", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(fromEnv({ WXOPEN_COMPONENT_APPID: "wx0123456789abcdef" }))
@@ -46,7 +76,10 @@ describe("ComponentConfig", () => {
     ["a non-http base URL", { apiBaseUrl: "ftp://api.weixin.qq.com" }, "apiBaseUrl"],
     ["a base URL with a query", { apiBaseUrl: "https://api.weixin.qq.com/?x=1" }, "apiBaseUrl"],
     ["a margin longer than an hour", { refreshMargin: "61 minutes" }, "refreshMargin"],
-    ["a zero timeout", { requestTimeout: 0 }, "requestTimeout"]
+    ["a zero timeout", { requestTimeout: 0 }, "requestTimeout"],
+    ["a message token without its key", { messageToken: Redacted.make("tok") }, "encodingAesKey"],
+    ["a key without its message token", { encodingAesKey: Redacted.make("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG") }, "messageToken"],
+    ["an EncodingAESKey with a symbol", { messageToken: Redacted.make("t"), encodingAesKey: Redacted.make("abcdefghijklmnopqrstuvwxyz0123456789ABCDEF+") }, "encodingAesKey"]
   ]
   for (const [name, options, path] of invalid) {
     it.effect(`rejects ${name} when the layer is built`, () =>

@@ -47,7 +47,7 @@ describe("ComponentToken", () => {
   it.scoped("an instance waits for another instance's refresh and uses its token", () =>
     Effect.gen(function*() {
       const store = yield* TokenStore.makeMemory
-      yield* store.setTicket(appId, { value: Redacted.make("ticket"), receivedAt: 0 })
+      yield* store.setTicket(appId, { value: Redacted.make("ticket"), createdAt: 0, receivedAt: 0 })
       const slow = makeStub({
         api_component_token: () =>
           Effect.as(Effect.sleep("3 seconds"), { json: { component_access_token: "token-of-a", expires_in: 7200 } })
@@ -68,7 +68,7 @@ describe("ComponentToken", () => {
   it.scoped("an instance takes over when the lease holder dies and its lease lapses", () =>
     Effect.gen(function*() {
       const store = yield* TokenStore.makeMemory
-      yield* store.setTicket(appId, { value: Redacted.make("ticket"), receivedAt: 0 })
+      yield* store.setTicket(appId, { value: Redacted.make("ticket"), createdAt: 0, receivedAt: 0 })
       // A process took the lease and died without releasing it.
       yield* Effect.fork(store.withLease(ComponentToken.refreshLeaseKey(appId), ComponentToken.refreshLeaseTtl, Effect.never))
       yield* settle
@@ -87,7 +87,7 @@ describe("ComponentToken", () => {
   it.scoped("a holder whose fetch fails releases the lease, and the waiting instance fetches", () =>
     Effect.gen(function*() {
       const store = yield* TokenStore.makeMemory
-      yield* store.setTicket(appId, { value: Redacted.make("ticket"), receivedAt: 0 })
+      yield* store.setTicket(appId, { value: Redacted.make("ticket"), createdAt: 0, receivedAt: 0 })
       const failing = makeStub({
         api_component_token: () =>
           Effect.as(Effect.sleep("1 second"), { json: { errcode: 40125, errmsg: "invalid appsecret rid: 1-2-3" } })

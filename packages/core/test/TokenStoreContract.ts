@@ -21,18 +21,19 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
     test("a ticket reads back as written, per component", Effect.gen(function*() {
       const store = yield* TokenStore
       assert.isTrue(Option.isNone(yield* store.getTicket(a)))
-      assert.isTrue(yield* store.setTicket(a, { value: secret("ticket-a"), receivedAt: 1 }))
+      assert.isTrue(yield* store.setTicket(a, { value: secret("ticket-a"), createdAt: 1_000, receivedAt: 1_500 }))
       assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("ticket-a"))
-      assert.strictEqual(Option.getOrThrow(yield* store.getTicket(a)).receivedAt, 1)
+      const stored = Option.getOrThrow(yield* store.getTicket(a))
+      assert.deepStrictEqual([stored.createdAt, stored.receivedAt], [1_000, 1_500])
       assert.isTrue(Option.isNone(yield* store.getTicket(b)))
     }))
 
-    test("an older ticket never replaces a newer one", Effect.gen(function*() {
+    test("an older ticket never replaces a newer one, even when it arrives later", Effect.gen(function*() {
       const store = yield* TokenStore
-      yield* store.setTicket(a, { value: secret("new"), receivedAt: 2_000 })
-      assert.isFalse(yield* store.setTicket(a, { value: secret("old"), receivedAt: 1_000 }))
+      yield* store.setTicket(a, { value: secret("new"), createdAt: 2_000, receivedAt: 2_000 })
+      assert.isFalse(yield* store.setTicket(a, { value: secret("old"), createdAt: 1_000, receivedAt: 5_000 }))
       assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("new"))
-      assert.isTrue(yield* store.setTicket(a, { value: secret("newer"), receivedAt: 3_000 }))
+      assert.isTrue(yield* store.setTicket(a, { value: secret("newer"), createdAt: 3_000, receivedAt: 5_000 }))
       assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("newer"))
     }))
 

@@ -2,17 +2,43 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Effect, Layer, Redacted, Schedule } from "effect"
+import { Clock, Effect, Either, Layer, Redacted, Schedule } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentToken from "../src/ComponentToken.js"
+import * as MessageCrypto from "../src/MessageCrypto.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as TokenStore from "../src/TokenStore.js"
 
 export const appId = "wx0123456789abcdef"
 export const appSecret = "s3cr3t-app-secret-value"
 export const ticketValue = "ticket@@@verify-ticket-value"
+export const messageToken = "push-token-value"
+export const encodingAesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+/** Seals a payload as WeChat pushes it: the envelope, and the query with its signature. */
+export const seal = (xml: string, options: { readonly timestamp?: string; readonly nonce?: string; readonly forAppId?: string } = {}) => {
+  const crypto = Either.getOrThrow(
+    MessageCrypto.make({ appId: options.forAppId ?? appId, token: Redacted.make(messageToken), encodingAesKey: Redacted.make(encodingAesKey) })
+  )
+  const timestamp = options.timestamp ?? "1700000000"
+  const nonce = options.nonce ?? "1590219412"
+  const encrypted = crypto.encrypt(xml)
+  const query = new URLSearchParams({
+    signature: "unused",
+    timestamp,
+    nonce,
+    encrypt_type: "aes",
+    msg_signature: crypto.sign(timestamp, nonce, encrypted)
+  })
+  return { query, body: `<xml><AppId><![CDATA[${appId}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>` }
+}
+
+/** The payload of a verify-ticket push created at `createTime` (Unix seconds). */
+export const ticketXml = (ticket: string, createTime: number) =>
+  `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>${createTime}</CreateTime>` +
+  `<InfoType><![CDATA[component_verify_ticket]]></InfoType><ComponentVerifyTicket><![CDATA[${ticket}]]></ComponentVerifyTicket></xml>`
 
 /** A request the stub received. */
 export interface Received {
@@ -105,7 +131,13 @@ export const makeLayer = (
   ComponentToken.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret), ...options }),
+        ComponentConfig.layer({
+          appId,
+          appSecret: Redacted.make(appSecret),
+          messageToken: Redacted.make(messageToken),
+          encodingAesKey: Redacted.make(encodingAesKey),
+          ...options
+        }),
         TokenStore.layerMemory,
         stub.layer
       )
@@ -116,12 +148,12 @@ export const makeLayer = (
 /** No retries at all, for tests that count single attempts. */
 export const noRetries = RetryPolicy.layer(Schedule.stop)
 
-/** Stores the verify ticket as received now. */
+/** Stores the verify ticket as created and received now. */
 export const storeTicket = (value: string = ticketValue) =>
   Effect.gen(function*() {
     const store = yield* TokenStore.TokenStore
-    const receivedAt = yield* Clock.currentTimeMillis
-    yield* store.setTicket(appId, { value: Redacted.make(value), receivedAt })
+    const now = yield* Clock.currentTimeMillis
+    yield* store.setTicket(appId, { value: Redacted.make(value), createdAt: now, receivedAt: now })
   })
 
 /** Lets forked fibers run until they block (on the clock, a deferred, …). */

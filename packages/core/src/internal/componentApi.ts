@@ -11,9 +11,10 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Duration, Effect, ParseResult, Redacted, Schema } from "effect"
+import { Duration, Effect, Redacted, Schema } from "effect"
 import { ComponentConfig } from "../ComponentConfig.js"
 import { RetryPolicy } from "../RetryPolicy.js"
+import { describeIssues } from "./issues.js"
 import {
   type Endpoint,
   fromErrcode,
@@ -112,7 +113,7 @@ const decode = <A, I>(
   }
   return Effect.mapError(
     Schema.decodeUnknown(schema)(json),
-    (error) => new MalformedResponseError({ endpoint, reason: "UnexpectedShape", detail: describeIssues(error) })
+    (error) => new MalformedResponseError({ endpoint, reason: "UnexpectedShape", detail: describeIssues(error, "the body") })
   )
 }
 
@@ -122,15 +123,6 @@ const describeText = (text: string): string => {
   const kind = start === "" ? "an empty body" : start.startsWith("<") ? "HTML or XML" : "text"
   return `${kind}, ${text.length} characters`
 }
-
-// Paths and kinds of the issues, never the values found (a token could be one of them).
-const describeIssues = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => {
-      const path = issue.path.length === 0 ? "the body" : issue.path.map(String).join(".")
-      return `${path}: ${issue._tag === "Missing" ? "missing" : "unexpected type or value"}`
-    })
-    .join("; ")
 
 const describeHttpError = (error: HttpClientError.HttpClientError): string => {
   const parts: Array<string> = [error.reason]

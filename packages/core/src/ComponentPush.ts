@@ -1,0 +1,332 @@
+/**
+ * The receiver of WeChat's pushes to the component's event URL
+ * ("授权事件接收URL"): it checks the signature, decrypts, reads the event,
+ * stores a verify ticket in the {@link TokenStore.TokenStore | TokenStore},
+ * and hands every other event to your handler.
+ *
+ * Mount it in any HTTP framework with {@link receive} (given the query
+ * parameters and the raw body), or serve {@link httpApp} with
+ * `@effect/platform`. WeChat wants the plain text `success` within 5 seconds:
+ * {@link httpApp} answers it as soon as the push is authentic and read, and
+ * your handler gets at most `handlerBudget` before it is left to finish in
+ * the background. A forged or unreadable push changes nothing and gets a 4xx.
+ *
+ * When pushes stop (a platform that was offline, a ticket expired),
+ * {@link startPushTicket} asks WeChat to start them again.
+ *
+ * @example
+ * ```ts
+ * import * as HttpRouter from "@effect/platform/HttpRouter"
+ * import { Effect, Layer } from "effect"
+ * import { ComponentPush } from "@wxopen/core"
+ *
+ * const router = HttpRouter.empty.pipe(HttpRouter.post("/wechat/component/events", ComponentPush.httpApp))
+ *
+ * const Receiver = ComponentPush.layer({
+ *   onEvent: (event) => Effect.log(`push: ${event.infoType}`)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as HttpApp from "@effect/platform/HttpApp"
+import type { HttpClient } from "@effect/platform/HttpClient"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import {
+  Clock,
+  ConfigError,
+  Context,
+  DateTime,
+  Duration,
+  Effect,
+  Either,
+  Fiber,
+  Layer,
+  Option,
+  Redacted,
+  Schema,
+  type Scope
+} from "effect"
+import { ComponentConfig } from "./ComponentConfig.js"
+import * as ComponentApi from "./internal/componentApi.js"
+import { maxLength, parseFields } from "./internal/xml.js"
+import * as MessageCrypto from "./MessageCrypto.js"
+import { fromXml, type PushEvent, type PushEventError } from "./PushEvent.js"
+import { TokenStore, TokenStoreError } from "./TokenStore.js"
+import type { WeChatError } from "./WeChatError.js"
+
+/**
+ * One delivery from WeChat, as any HTTP framework sees it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Delivery {
+  /** The query string's parameters; `timestamp`, `nonce` and `msg_signature` are read. */
+  readonly query: URLSearchParams | Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  /** The raw body, as received. */
+  readonly body: string
+}
+
+/**
+ * A delivery that is not a push: parameters missing, or a body that is not
+ * WeChat's envelope.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ComponentPushError extends Schema.TaggedError<ComponentPushError>()("ComponentPushError", {
+  reason: Schema.Literal("MissingParameter", "MalformedEnvelope"),
+  detail: Schema.String
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `not a WeChat push (${this.detail}): mount the receiver on the component's event URL, with its query string and raw body`
+  }
+}
+
+/**
+ * Why a delivery was refused.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ReceiveError = ComponentPushError | MessageCrypto.MessageCryptoError | PushEventError | TokenStoreError
+
+/**
+ * The HTTP status for a refused delivery: 403 for a push that is not from
+ * WeChat or not for this component, 503 when the ticket could not be stored
+ * (WeChat pushes again), 400 otherwise.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const statusOf = (error: ReceiveError): number => {
+  switch (error._tag) {
+    case "MessageCryptoError":
+      return error.reason === "BadSignature" || error.reason === "WrongAppId" ? 403 : 400
+    case "TokenStoreError":
+      return 503
+    default:
+      return 400
+  }
+}
+
+/**
+ * The receiver of one component.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Checks, decrypts and reads a delivery, stores a ticket or runs the handler, and answers the event. */
+  readonly receive: (delivery: Delivery) => Effect.Effect<PushEvent, ReceiveError>
+}
+
+/**
+ * The receiver as a service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class ComponentPush extends Context.Tag("@wxopen/core/ComponentPush")<ComponentPush, Service>() {}
+
+/**
+ * What to do with the events that are not verify tickets.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<R> {
+  /**
+   * Runs for every event but verify tickets. Its failures are logged, not
+   * answered: WeChat only needs to know the push arrived.
+   */
+  readonly onEvent?: (event: PushEvent) => Effect.Effect<void, unknown, R>
+  /** How long {@link Service.receive} waits for `onEvent` before it answers; default 3 seconds. */
+  readonly handlerBudget?: Duration.DurationInput
+}
+
+/**
+ * How long storing a ticket may take before the push is refused with 503.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const storeTimeout: Duration.Duration = Duration.seconds(1)
+
+const param = (query: Delivery["query"], name: string): string | undefined => {
+  const value = query instanceof URLSearchParams ? query.get(name) : query[name]
+  return (typeof value === "string" ? value : value?.[0]) ?? undefined
+}
+
+/**
+ * Builds the receiver; needs the message token and EncodingAESKey in the
+ * {@link ComponentConfig}. Handlers left running past their budget live in
+ * the given scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <R = never>(
+  options: Options<R> = {}
+): Effect.Effect<Service, ConfigError.ConfigError, ComponentConfig | TokenStore | Scope.Scope | R> =>
+  Effect.gen(function*() {
+    const config = yield* ComponentConfig
+    const store = yield* TokenStore
+    const scope = yield* Effect.scope
+    const context = yield* Effect.context<R>()
+    const budget = Duration.decode(options.handlerBudget ?? Duration.seconds(3))
+    if (Option.isNone(config.messageToken) || Option.isNone(config.encodingAesKey)) {
+      return yield* Effect.fail(
+        ConfigError.MissingData(
+          ["messageToken"],
+          "receiving pushes needs the message token and the EncodingAESKey (WXOPEN_COMPONENT_TOKEN, WXOPEN_COMPONENT_ENCODING_AES_KEY)"
+        )
+      )
+    }
+    const crypto = yield* Either.mapLeft(
+      MessageCrypto.make({
+        appId: config.appId,
+        token: config.messageToken.value,
+        encodingAesKey: config.encodingAesKey.value
+      }),
+      (error) => ConfigError.InvalidData(["encodingAesKey"], error.message)
+    )
+
+    const open = (delivery: Delivery): Either.Either<string, ComponentPushError | MessageCrypto.MessageCryptoError> => {
+      const [timestamp, nonce, signature] = ["timestamp", "nonce", "msg_signature"].map((name) => param(delivery.query, name))
+      if (timestamp === undefined || nonce === undefined || signature === undefined) {
+        return Either.left(
+          new ComponentPushError({ reason: "MissingParameter", detail: "the query needs timestamp, nonce and msg_signature" })
+        )
+      }
+      return Either.flatMap(
+        Either.mapLeft(parseFields(delivery.body), (detail) => new ComponentPushError({ reason: "MalformedEnvelope", detail })),
+        (fields): Either.Either<string, ComponentPushError | MessageCrypto.MessageCryptoError> =>
+          typeof fields.Encrypt === "string"
+            ? crypto.open({ signature, timestamp, nonce, encrypted: fields.Encrypt })
+            : Either.left(new ComponentPushError({ reason: "MalformedEnvelope", detail: "no Encrypt element" }))
+      )
+    }
+
+    const storeTicket = (ticket: Redacted.Redacted<string>, createTime: DateTime.Utc) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        store.setTicket(config.appId, { value: ticket, createdAt: DateTime.toEpochMillis(createTime), receivedAt: now })).pipe(
+          Effect.timeoutFail({
+            duration: storeTimeout,
+            onTimeout: () =>
+              new TokenStoreError({
+                operation: "store the verify ticket",
+                detail: `no answer within ${Duration.format(storeTimeout)}`
+              })
+          }),
+          Effect.tap((stored) =>
+            Effect.logDebug(stored ? "stored a new component_verify_ticket" : "kept the newer component_verify_ticket")
+          )
+        )
+
+    const handle = (event: PushEvent): Effect.Effect<void> => {
+      if (options.onEvent === undefined) return Effect.void
+      const run = options.onEvent(event).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning(`the handler of a ${event.infoType} push failed`, cause)),
+        Effect.provide(context)
+      )
+      return Effect.flatMap(Effect.forkIn(run, scope), (fiber) =>
+        Fiber.join(fiber).pipe(
+          Effect.timeout(budget),
+          Effect.catchTag("TimeoutException", () =>
+            Effect.logWarning(
+              `the handler of a ${event.infoType} push is still running after ${
+                Duration.format(budget)
+              }; WeChat was answered, and the handler goes on`
+            ))
+        ))
+    }
+
+    const receive = (delivery: Delivery) =>
+      Effect.gen(function*() {
+        const plaintext = yield* open(delivery)
+        const event = yield* fromXml(plaintext)
+        yield* Effect.annotateCurrentSpan("wechat.info_type", event.infoType)
+        if (event._tag === "VerifyTicketEvent") {
+          yield* storeTicket(event.ticket, event.createTime)
+        } else {
+          yield* handle(event)
+        }
+        return event
+      }).pipe(
+        Effect.tapError((error) =>
+          Effect.logWarning("refused a push to the component's event URL").pipe(
+            Effect.annotateLogs({ reason: "reason" in error ? error.reason : error._tag, error: error.message })
+          )
+        ),
+        Effect.withSpan("ComponentPush.receive", { attributes: { "wechat.component_appid": config.appId } })
+      )
+
+    return { receive }
+  })
+
+/**
+ * The receiver as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <R = never>(
+  options: Options<R> = {}
+): Layer.Layer<ComponentPush, ConfigError.ConfigError, ComponentConfig | TokenStore | R> =>
+  Layer.scoped(ComponentPush, make(options))
+
+/**
+ * Receives one delivery with the receiver in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const receive = (delivery: Delivery): Effect.Effect<PushEvent, ReceiveError, ComponentPush> =>
+  Effect.flatMap(ComponentPush, (push) => push.receive(delivery))
+
+/**
+ * The receiver as an `@effect/platform` HTTP app, for a `POST` route: answers
+ * `success`, or the refusal's message with {@link statusOf}'s status.
+ *
+ * @since 0.1.0
+ * @category http
+ */
+export const httpApp: HttpApp.Default<never, ComponentPush | HttpServerRequest.HttpServerRequest> = Effect.gen(
+  function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const body = yield* request.text.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(maxLength)),
+      Effect.option
+    )
+    if (Option.isNone(body)) {
+      return HttpServerResponse.text(`the body could not be read (at most ${maxLength} bytes)`, { status: 400 })
+    }
+    const query = new URL(request.url, "http://receiver.invalid").searchParams
+    return yield* receive({ query, body: body.value }).pipe(
+      Effect.as(HttpServerResponse.text("success")),
+      Effect.catchAll((error) => Effect.succeed(HttpServerResponse.text(error.message, { status: statusOf(error) })))
+    )
+  }
+)
+
+/**
+ * Asks WeChat to start pushing verify tickets again (`api_start_push_ticket`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const startPushTicket: Effect.Effect<void, WeChatError, ComponentConfig | HttpClient> = Effect.gen(function*() {
+  const { appId, appSecret } = yield* ComponentConfig
+  const request = yield* ComponentApi.make
+  yield* request({
+    endpoint: "api_start_push_ticket",
+    // This endpoint names the secret component_secret, not component_appsecret.
+    body: { component_appid: appId, component_secret: Redacted.value(appSecret) },
+    response: Schema.Struct({})
+  })
+}).pipe(Effect.withSpan("ComponentPush.startPushTicket"))

@@ -1,0 +1,250 @@
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, FiberId, Layer, Option, Redacted, TestClock } from "effect"
+import { createServer } from "node:http"
+import * as ComponentConfig from "../src/ComponentConfig.js"
+import * as ComponentPush from "../src/ComponentPush.js"
+import * as PreAuthCode from "../src/PreAuthCode.js"
+import type * as PushEvent from "../src/PushEvent.js"
+import * as TokenStore from "../src/TokenStore.js"
+import { appId, appSecret, makeLayer, makeStub, noRetries, seal, settle, ticketXml } from "./utils.js"
+
+const storedTicket = Effect.flatMap(TokenStore.TokenStore, (store) => store.getTicket(appId)).pipe(
+  Effect.map(Option.map((t) => ({ value: Redacted.value(t.value), createdAt: t.createdAt, receivedAt: t.receivedAt })))
+)
+
+const unauthorizedXml = `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>1</CreateTime>` +
+  `<InfoType><![CDATA[unauthorized]]></InfoType><AuthorizerAppid><![CDATA[wxfedcba9876543210]]></AuthorizerAppid></xml>`
+
+/** The receiver over a stubbed WeChat, with a handler that records what it is given. */
+const makeReceiver = <R = never>(options: ComponentPush.Options<R> = {}) => {
+  const stub = makeStub()
+  const base = Layer.merge(makeLayer(stub), noRetries)
+  return { stub, layer: Layer.provideMerge(ComponentPush.layer(options), base) }
+}
+
+describe("ComponentPush.receive", () => {
+  it.effect("stores a pushed ticket with its creation and receive times, and PreAuthCode.create uses it", () => {
+    const { layer, stub } = makeReceiver()
+    return Effect.gen(function*() {
+      yield* TestClock.adjust("100 seconds")
+      const event = yield* ComponentPush.receive(seal(ticketXml("ticket@@@pushed", 90)))
+      assert.strictEqual(event._tag, "VerifyTicketEvent")
+      assert.deepStrictEqual(yield* storedTicket, Option.some({ value: "ticket@@@pushed", createdAt: 90_000, receivedAt: 100_000 }))
+      yield* PreAuthCode.create
+      assert.strictEqual(stub.requests[0]?.body.component_verify_ticket, "ticket@@@pushed")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("keeps the newest ticket when pushes arrive out of order", () => {
+    const { layer } = makeReceiver()
+    return Effect.gen(function*() {
+      yield* TestClock.adjust("2000 seconds")
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@newer", 1200)))
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@older", 600)))
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@newer")
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@newest", 1800)))
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@newest")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a pushed ticket past 12 hours gives VerifyTicketError and no request to WeChat", () => {
+    const { layer, stub } = makeReceiver()
+    return Effect.gen(function*() {
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@old", 0)))
+      yield* TestClock.adjust("12 hours")
+      const error = yield* Effect.flip(PreAuthCode.create)
+      assert.strictEqual(error._tag === "VerifyTicketError" && error.reason, "Stale")
+      assert.strictEqual(stub.requests.length, 0)
+    }).pipe(Effect.provide(layer))
+  })
+
+  describe("refuses what is not an authentic push, and changes nothing", () => {
+    const good = seal(ticketXml("ticket@@@forged", 10))
+    const tamperedBody = (() => {
+      const encrypted = /CDATA\[([^\]]+)\]\]><\/Encrypt>/.exec(good.body)![1]!
+      const bytes = Buffer.from(encrypted, "base64")
+      bytes[40]! ^= 0xff
+      return good.body.replace(encrypted, bytes.toString("base64"))
+    })()
+    const withQuery = (changes: Record<string, string | null>) => {
+      const query = new URLSearchParams(good.query)
+      for (const [name, value] of Object.entries(changes)) value === null ? query.delete(name) : query.set(name, value)
+      return query
+    }
+    const cases: ReadonlyArray<readonly [string, ComponentPush.Delivery, string, number]> = [
+      ["a tampered signature", { query: withQuery({ msg_signature: "0".repeat(40) }), body: good.body }, "BadSignature", 403],
+      ["a replay with a new timestamp", { query: withQuery({ timestamp: "1700009999" }), body: good.body }, "BadSignature", 403],
+      ["a tampered ciphertext", { query: good.query, body: tamperedBody }, "BadSignature", 403],
+      ["a push sealed for another component", seal(ticketXml("ticket@@@x", 10), { forAppId: "wxaaaaaaaaaaaaaaaa" }), "WrongAppId", 403],
+      ["a missing msg_signature", { query: withQuery({ msg_signature: null }), body: good.body }, "MissingParameter", 400],
+      ["a body that is not XML", { query: good.query, body: "encrypt=abc" }, "MalformedEnvelope", 400],
+      ["an envelope without Encrypt", { query: good.query, body: "<xml><AppId>wx</AppId></xml>" }, "MalformedEnvelope", 400],
+      ["an authentic push whose payload is not a push", seal("<xml><InfoType>component_verify_ticket</InfoType></xml>"), "UnexpectedShape", 400]
+    ]
+    for (const [name, delivery, reason, status] of cases) {
+      it.effect(`${name}: ${reason}, HTTP ${status}`, () => {
+        const { layer } = makeReceiver()
+        return Effect.gen(function*() {
+          const error = yield* Effect.flip(ComponentPush.receive(delivery))
+          assert.strictEqual("reason" in error ? error.reason : error._tag, reason)
+          assert.strictEqual(ComponentPush.statusOf(error), status)
+          assert.isTrue(Option.isNone(yield* storedTicket))
+          assert.notInclude(error.message, "ticket@@@")
+        }).pipe(Effect.provide(layer))
+      })
+    }
+  })
+
+  it.effect("takes the query as a plain record too (Express, Fastify)", () => {
+    const { layer } = makeReceiver()
+    return Effect.gen(function*() {
+      const { body, query } = seal(ticketXml("ticket@@@record", 10))
+      const record = Object.fromEntries(query)
+      yield* ComponentPush.receive({ query: { ...record, nonce: [record.nonce!] }, body })
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@record")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("hands other events to the handler, not tickets", () => {
+    const seen: Array<string> = []
+    const { layer } = makeReceiver({ onEvent: (event: PushEvent.PushEvent) => Effect.sync(() => seen.push(event._tag)) })
+    return Effect.gen(function*() {
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 10)))
+      yield* ComponentPush.receive(seal(unauthorizedXml))
+      assert.deepStrictEqual(seen, ["UnauthorizedEvent"])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a failing handler does not fail the push", () => {
+    const { layer } = makeReceiver({ onEvent: () => Effect.fail("handler broke") })
+    return Effect.gen(function*() {
+      const event = yield* ComponentPush.receive(seal(unauthorizedXml))
+      assert.strictEqual(event._tag, "UnauthorizedEvent")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a slow handler gets its budget, then goes on in the background while the push is answered", () => {
+    const finished = Deferred.unsafeMake<void>(FiberId.none)
+    const { layer } = makeReceiver({
+      onEvent: () => Effect.zipRight(Effect.sleep("10 seconds"), Deferred.succeed(finished, undefined)),
+      handlerBudget: "3 seconds"
+    })
+    return Effect.gen(function*() {
+      const receiving = yield* Effect.fork(ComponentPush.receive(seal(unauthorizedXml)))
+      yield* settle
+      yield* TestClock.adjust("2 seconds")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(receiving)))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(receiving)
+      assert.isFalse(yield* Deferred.isDone(finished))
+      yield* TestClock.adjust("7 seconds")
+      yield* Deferred.await(finished)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a store that does not answer refuses the push with 503, so WeChat pushes again", () => {
+    const stuck = Layer.succeed(TokenStore.TokenStore, {
+      ...Effect.runSync(TokenStore.makeMemory),
+      setTicket: () => Effect.never
+    })
+    const layer = ComponentPush.layer().pipe(
+      Layer.provide(stuck),
+      Layer.provide(ComponentConfig.layer({
+        appId,
+        appSecret: Redacted.make(appSecret),
+        messageToken: Redacted.make("push-token-value"),
+        encodingAesKey: Redacted.make("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+      }))
+    )
+    return Effect.gen(function*() {
+      const receiving = yield* Effect.fork(Effect.flip(ComponentPush.receive(seal(ticketXml("ticket@@@1", 10)))))
+      yield* TestClock.adjust(ComponentPush.storeTimeout)
+      const error = yield* Fiber.join(receiving)
+      assert.strictEqual(error._tag, "TokenStoreError")
+      assert.strictEqual(ComponentPush.statusOf(error), 503)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("cannot be built without the message token and EncodingAESKey", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Layer.build(ComponentPush.layer().pipe(
+          Layer.provide(TokenStore.layerMemory),
+          Layer.provide(ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret) }))
+        ))
+      )
+      assert.include(String(error), "WXOPEN_COMPONENT_ENCODING_AES_KEY")
+    }).pipe(Effect.scoped))
+})
+
+describe("ComponentPush.httpApp over a real socket", () => {
+  it.live("answers success to a ticket push, stores it, and refuses forgeries with 4xx", () => {
+    const { layer, stub } = makeReceiver()
+    return Effect.gen(function*() {
+      const server = yield* HttpServer.HttpServer
+      const address = server.address._tag === "TcpAddress" ? server.address : undefined
+      const url = `http://127.0.0.1:${address!.port}/wechat/events`
+      const post = (delivery: { query: URLSearchParams; body: string }) =>
+        Effect.tryPromise(async () => {
+          const response = await fetch(`${url}?${delivery.query}`, { method: "POST", body: delivery.body, headers: { "content-type": "text/xml" } })
+          return [response.status, await response.text()] as const
+        }).pipe(Effect.orElseSucceed(() => [0, "connection closed"] as const))
+
+      const pushed = seal(ticketXml("ticket@@@over-http", Math.floor(Date.now() / 1000)))
+      assert.deepStrictEqual(yield* post(pushed), [200, "success"])
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@over-http")
+      yield* PreAuthCode.create
+      assert.strictEqual(stub.requests[0]?.body.component_verify_ticket, "ticket@@@over-http")
+
+      const forged = seal(ticketXml("ticket@@@forged", Math.floor(Date.now() / 1000) + 60))
+      forged.query.set("msg_signature", "f".repeat(40))
+      const [status, text] = yield* post(forged)
+      assert.strictEqual(status, 403)
+      assert.include(text, "signed with this component's token")
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@over-http")
+
+      const [missing] = yield* post({ query: new URLSearchParams(), body: pushed.body })
+      assert.strictEqual(missing, 400)
+      // Refused either way: a 400, or the connection closed before the client finished sending.
+      const [huge] = yield* post({ query: pushed.query, body: "<xml>" + "x".repeat(100_000) + "</xml>" })
+      assert.include([0, 400, 413], huge)
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@over-http")
+    }).pipe(
+      Effect.provide(
+        HttpRouter.empty.pipe(
+          HttpRouter.post("/wechat/events", ComponentPush.httpApp),
+          HttpServer.serve(),
+          HttpServer.withLogAddress,
+          Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+          Layer.provideMerge(layer)
+        )
+      )
+    )
+  })
+})
+
+describe("ComponentPush.startPushTicket", () => {
+  it.effect("sends the secret as component_secret and succeeds on errcode 0", () => {
+    const stub = makeStub({ api_start_push_ticket: () => Effect.succeed({ json: { errcode: 0, errmsg: "ok" } }) })
+    return Effect.gen(function*() {
+      yield* ComponentPush.startPushTicket
+      assert.deepStrictEqual(stub.requests[0]?.body, { component_appid: appId, component_secret: appSecret })
+      assert.strictEqual(stub.requests[0]?.url.pathname, "/cgi-bin/component/api_start_push_ticket")
+      assert.isNull(stub.requests[0]?.token)
+    }).pipe(Effect.provide(makeLayer(stub)))
+  })
+
+  it.effect("a wrong secret is an AppSecretError", () => {
+    const stub = makeStub({
+      api_start_push_ticket: () => Effect.succeed({ json: { errcode: 40125, errmsg: "invalid appsecret rid: 1-2-3" } })
+    })
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(ComponentPush.startPushTicket)
+      assert.strictEqual(error._tag, "AppSecretError")
+      assert.strictEqual(error.endpoint, "api_start_push_ticket")
+    }).pipe(Effect.provide(makeLayer(stub)))
+  })
+})
