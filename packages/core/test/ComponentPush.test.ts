@@ -3,13 +3,25 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, FiberId, Layer, Option, Redacted, TestClock } from "effect"
+import * as Crypto from "node:crypto"
 import { createServer } from "node:http"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentPush from "../src/ComponentPush.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import type * as PushEvent from "../src/PushEvent.js"
 import * as TokenStore from "../src/TokenStore.js"
-import { appId, appSecret, makeLayer, makeStub, noRetries, seal, settle, ticketXml } from "./utils.js"
+import {
+  appId,
+  appSecret,
+  encodingAesKey,
+  makeLayer,
+  makeStub,
+  noRetries,
+  seal,
+  settle,
+  signed,
+  ticketXml
+} from "./utils.js"
 
 const storedTicket = Effect.flatMap(TokenStore.TokenStore, (store) => store.getTicket(appId)).pipe(
   Effect.map(Option.map((t) => ({ value: Redacted.value(t.value), createdAt: t.createdAt, receivedAt: t.receivedAt })))
@@ -23,6 +35,25 @@ const makeReceiver = <R = never>(options: ComponentPush.Options<R> = {}) => {
   const stub = makeStub()
   const base = Layer.merge(makeLayer(stub), noRetries)
   return { stub, layer: Layer.provideMerge(ComponentPush.layer(options), base) }
+}
+
+const encryptedOf = (delivery: { readonly body: string }) => /CDATA\[([^\]]+)\]\]><\/Encrypt>/.exec(delivery.body)![1]!
+
+/** AES-256-CBC of raw bytes with the test EncodingAESKey, to craft broken plaintexts that are correctly signed. */
+const sealRaw = (plain: Buffer) => {
+  const key = Buffer.from(encodingAesKey + "=", "base64")
+  const cipher = Crypto.createCipheriv("aes-256-cbc", key, key.subarray(0, 16)).setAutoPadding(false)
+  return Buffer.concat([cipher.update(plain), cipher.final()]).toString("base64")
+}
+
+/** random ‖ length ‖ message ‖ appid, padded to whole 32-byte blocks with `padByte` (the right one by default). */
+const plaintext = (message: string, options: { readonly length?: number; readonly padByte?: number } = {}) => {
+  const body = Buffer.from(message)
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(options.length ?? body.length)
+  const unpadded = Buffer.concat([Buffer.alloc(16, 3), length, body, Buffer.from(appId)])
+  const pad = 32 - (unpadded.length % 32)
+  return Buffer.concat([unpadded, Buffer.alloc(pad, options.padByte ?? pad)])
 }
 
 describe("ComponentPush.receive", () => {
@@ -64,7 +95,7 @@ describe("ComponentPush.receive", () => {
   describe("refuses what is not an authentic push, and changes nothing", () => {
     const good = seal(ticketXml("ticket@@@forged", 10))
     const tamperedBody = (() => {
-      const encrypted = /CDATA\[([^\]]+)\]\]><\/Encrypt>/.exec(good.body)![1]!
+      const encrypted = encryptedOf(good)
       const bytes = Buffer.from(encrypted, "base64")
       bytes[40]! ^= 0xff
       return good.body.replace(encrypted, bytes.toString("base64"))
@@ -82,7 +113,13 @@ describe("ComponentPush.receive", () => {
       ["a missing msg_signature", { query: withQuery({ msg_signature: null }), body: good.body }, "MissingParameter", 400],
       ["a body that is not XML", { query: good.query, body: "encrypt=abc" }, "MalformedEnvelope", 400],
       ["an envelope without Encrypt", { query: good.query, body: "<xml><AppId>wx</AppId></xml>" }, "MalformedEnvelope", 400],
-      ["an authentic push whose payload is not a push", seal("<xml><InfoType>component_verify_ticket</InfoType></xml>"), "UnexpectedShape", 400]
+      ["an authentic push whose payload is not a push", seal("<xml><InfoType>component_verify_ticket</InfoType></xml>"), "UnexpectedShape", 400],
+      ["signed, but truncated base64", signed(encryptedOf(good).slice(0, -2)), "BadBase64", 400],
+      ["signed, but not whole blocks", signed(encryptedOf(good).slice(0, 24)), "BadCiphertext", 400],
+      ["signed, but a padding byte of 0", signed(sealRaw(plaintext(ticketXml("ticket@@@x", 10), { padByte: 0 }))), "BadPadding", 400],
+      ["signed, but a padding byte over 32", signed(sealRaw(plaintext(ticketXml("ticket@@@x", 10), { padByte: 33 }))), "BadPadding", 400],
+      ["signed, but a length field past the end", signed(sealRaw(plaintext(ticketXml("ticket@@@x", 10), { length: 1 << 20 }))), "BadLength", 400],
+      ["signed, but encrypted with another EncodingAESKey", seal(ticketXml("ticket@@@x", 10), { key: "Z".repeat(43) }), "BadPadding", 400]
     ]
     for (const [name, delivery, reason, status] of cases) {
       it.effect(`${name}: ${reason}, HTTP ${status}`, () => {

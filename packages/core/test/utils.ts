@@ -18,13 +18,27 @@ export const messageToken = "push-token-value"
 export const encodingAesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 /** Seals a payload as WeChat pushes it: the envelope, and the query with its signature. */
-export const seal = (xml: string, options: { readonly timestamp?: string; readonly nonce?: string; readonly forAppId?: string } = {}) => {
+export const seal = (
+  xml: string,
+  options: { readonly timestamp?: string; readonly nonce?: string; readonly forAppId?: string; readonly key?: string } = {}
+) => {
   const crypto = Either.getOrThrow(
-    MessageCrypto.make({ appId: options.forAppId ?? appId, token: Redacted.make(messageToken), encodingAesKey: Redacted.make(encodingAesKey) })
+    MessageCrypto.make({
+      appId: options.forAppId ?? appId,
+      token: Redacted.make(messageToken),
+      encodingAesKey: Redacted.make(options.key ?? encodingAesKey)
+    })
+  )
+  return signed(crypto.encrypt(xml, Buffer.alloc(16, 1)), options)
+}
+
+/** An envelope around any `Encrypt` value, correctly signed with the message token. */
+export const signed = (encrypted: string, options: { readonly timestamp?: string; readonly nonce?: string } = {}) => {
+  const crypto = Either.getOrThrow(
+    MessageCrypto.make({ appId, token: Redacted.make(messageToken), encodingAesKey: Redacted.make(encodingAesKey) })
   )
   const timestamp = options.timestamp ?? "1700000000"
   const nonce = options.nonce ?? "1590219412"
-  const encrypted = crypto.encrypt(xml)
   const query = new URLSearchParams({
     signature: "unused",
     timestamp,
