@@ -1,7 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock, Tracer } from "effect"
+import * as ComponentPush from "../src/ComponentPush.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
-import { appSecret, type Handler, makeLayer, makeStub, storeTicket, ticketValue } from "./utils.js"
+import {
+  appSecret,
+  encodingAesKey,
+  type Handler,
+  makeLayer,
+  makeStub,
+  messageToken,
+  seal,
+  storeTicket,
+  ticketValue,
+  ticketXml
+} from "./utils.js"
 
 const leakedToken = "TOKEN-LEAK-7f3a9c"
 
@@ -130,6 +142,39 @@ describe("secrets stay out of errors, logs and spans", () => {
       }).pipe(Effect.provide(makeLayer(stub)), Effect.provide(capture.layer))
     })
   }
+
+  describe("the push receiver", () => {
+    const pushedTicket = "ticket@@@PUSHED-SECRET-91c2"
+    const deliveries: ReadonlyArray<readonly [string, () => ComponentPush.Delivery]> = [
+      ["a ticket push", () => seal(ticketXml(pushedTicket, 10))],
+      ["a forged ticket push", () => {
+        const delivery = seal(ticketXml(pushedTicket, 10))
+        delivery.query.set("msg_signature", "0".repeat(40))
+        return delivery
+      }],
+      ["a push sealed for another component", () => seal(ticketXml(pushedTicket, 10), { forAppId: "wxaaaaaaaaaaaaaaaa" })],
+      ["a push with another key", () => seal(ticketXml(pushedTicket, 10), { key: "Z".repeat(43) })],
+      ["an authentic push that cannot be read", () => seal(`<xml><InfoType>component_verify_ticket</InfoType><AppId>wx</AppId><CreateTime>x${pushedTicket}</CreateTime><ComponentVerifyTicket>${pushedTicket}</ComponentVerifyTicket></xml>`)]
+    ]
+    for (const [name, delivery] of deliveries) {
+      it.effect(name, () => {
+        const capture = makeCapture()
+        return Effect.gen(function*() {
+          const exit = yield* Effect.exit(ComponentPush.receive(delivery()))
+          Exit.match(exit, {
+            onSuccess: (event) => capture.texts.push(String(event), JSON.stringify(event)),
+            onFailure: (cause) => capture.texts.push(Cause.pretty(cause))
+          })
+          assert.isTrue(capture.texts.some((t) => t.includes("ComponentPush.receive")), "spans were captured")
+          const all = capture.texts.join("\n")
+          for (const secret of [pushedTicket, messageToken, encodingAesKey]) assert.notInclude(all, secret)
+        }).pipe(
+          Effect.provide(Layer.provideMerge(ComponentPush.layer(), makeLayer(makeStub()))),
+          Effect.provide(capture.layer)
+        )
+      })
+    }
+  })
 
   it.effect("the capture itself would see a secret that is logged (the test can fail)", () => {
     const capture = makeCapture()
