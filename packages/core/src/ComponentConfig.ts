@@ -162,8 +162,10 @@ export const make = (options: Options): Effect.Effect<Settings, ConfigError.Conf
         )
       )
     }
-    if (Option.isSome(messageToken) && Redacted.value(messageToken.value).trim() === "") {
-      return yield* Effect.fail(invalid("messageToken", "the message token is empty"))
+    if (Option.isSome(messageToken) && !/^[a-zA-Z0-9]{3,32}$/.test(Redacted.value(messageToken.value))) {
+      return yield* Effect.fail(
+        invalid("messageToken", "the message token must be 3 to 32 letters and digits, as the Open Platform console requires")
+      )
     }
     if (Option.isSome(encodingAesKey)) {
       yield* Effect.mapError(aesKey(encodingAesKey.value), (error) => invalid("encodingAesKey", error.message))

@@ -145,9 +145,17 @@ export interface Options<R> {
    * answered: WeChat only needs to know the push arrived.
    */
   readonly onEvent?: (event: PushEvent) => Effect.Effect<void, unknown, R>
-  /** How long {@link Service.receive} waits for `onEvent` before it answers; default 3 seconds. */
+  /** How long {@link Service.receive} waits for `onEvent` before it answers; default 3 s, at most 4 s. */
   readonly handlerBudget?: Duration.DurationInput
 }
+
+/**
+ * The longest `handlerBudget` allowed, leaving room within WeChat's 5 seconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxHandlerBudget: Duration.Duration = Duration.seconds(4)
 
 /**
  * How long storing a ticket may take before the push is refused with 503.
@@ -179,6 +187,11 @@ export const make = <R = never>(
     const scope = yield* Effect.scope
     const context = yield* Effect.context<R>()
     const budget = Duration.decode(options.handlerBudget ?? Duration.seconds(3))
+    if (Duration.greaterThan(budget, maxHandlerBudget)) {
+      return yield* Effect.fail(
+        ConfigError.InvalidData(["handlerBudget"], `at most ${Duration.format(maxHandlerBudget)}: WeChat waits 5 seconds for its answer`)
+      )
+    }
     if (Option.isNone(config.messageToken) || Option.isNone(config.encodingAesKey)) {
       return yield* Effect.fail(
         ConfigError.MissingData(
@@ -212,9 +225,15 @@ export const make = <R = never>(
       )
     }
 
+    // A creation time ahead of our clock counts as now: a ticket dated in the future would otherwise
+    // outrank every later push, and never grow old.
     const storeTicket = (ticket: Redacted.Redacted<string>, createTime: DateTime.Utc) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        store.setTicket(config.appId, { value: ticket, createdAt: DateTime.toEpochMillis(createTime), receivedAt: now })).pipe(
+        store.setTicket(config.appId, {
+          value: ticket,
+          createdAt: Math.min(DateTime.toEpochMillis(createTime), now),
+          receivedAt: now
+        })).pipe(
           Effect.timeoutFail({
             duration: storeTimeout,
             onTimeout: () =>
@@ -309,7 +328,14 @@ export const httpApp: HttpApp.Default<never, ComponentPush | HttpServerRequest.H
     const query = new URL(request.url, "http://receiver.invalid").searchParams
     return yield* receive({ query, body: body.value }).pipe(
       Effect.as(HttpServerResponse.text("success")),
-      Effect.catchAll((error) => Effect.succeed(HttpServerResponse.text(error.message, { status: statusOf(error) })))
+      Effect.catchAll((error) =>
+        Effect.succeed(
+          // The store's own words (a connection string, say) stay in the log.
+          error._tag === "TokenStoreError"
+            ? HttpServerResponse.text("the ticket could not be stored; push it again", { status: 503 })
+            : HttpServerResponse.text(error.message, { status: statusOf(error) })
+        )
+      )
     )
   }
 )

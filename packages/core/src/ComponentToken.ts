@@ -157,7 +157,8 @@ export const make: Effect.Effect<
       return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "NotReceived" })
     }
     const now = yield* Clock.currentTimeMillis
-    if (now - stored.value.createdAt >= Duration.toMillis(ticketLifetime)) {
+    // The earlier of the two: a creation time ahead of our clock must not keep a ticket young.
+    if (now - Math.min(stored.value.createdAt, stored.value.receivedAt) >= Duration.toMillis(ticketLifetime)) {
       return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "Stale" })
     }
     if (

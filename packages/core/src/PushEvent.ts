@@ -28,7 +28,7 @@
  *
  * @since 0.1.0
  */
-import { DateTime, Either, Schema } from "effect"
+import { DateTime, Either, Redacted, Schema } from "effect"
 import { XMLBuilder } from "fast-xml-parser"
 import { describeIssues } from "./internal/issues.js"
 import { parseFields } from "./internal/xml.js"
@@ -40,7 +40,8 @@ import { parseFields } from "./internal/xml.js"
  * @category schemas
  */
 export const UnixSeconds = Schema.transform(
-  Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative()),
+  // The upper bound is the last second a Date can hold.
+  Schema.NumberFromString.pipe(Schema.int(), Schema.between(0, 8_640_000_000_000)),
   Schema.DateTimeUtcFromSelf,
   {
     strict: true,
@@ -62,7 +63,8 @@ const authorization = {
   authorizerAppId: wire(Schema.NonEmptyString, "AuthorizerAppid"),
   authorizationCode: wire(Schema.Redacted(Schema.NonEmptyString), "AuthorizationCode"),
   authorizationCodeExpiredTime: wire(UnixSeconds, "AuthorizationCodeExpiredTime"),
-  preAuthCode: Schema.optionalWith(Schema.NonEmptyString, { exact: true }).pipe(Schema.fromKey("PreAuthCode"))
+  // Informative only: an empty or missing one must not cost the merchant the authorization code next to it.
+  preAuthCode: Schema.optionalWith(Schema.String, { exact: true }).pipe(Schema.fromKey("PreAuthCode"))
 }
 
 /**
@@ -133,14 +135,16 @@ export class UnauthorizedEvent extends Schema.Class<UnauthorizedEvent>("@wxopen/
 }
 
 /**
- * A push of a kind wxopen does not model, with its fields as WeChat sent them.
+ * A push of a kind wxopen does not model, with its fields as WeChat sent
+ * them. The fields are `Redacted`, since some kinds carry authorization codes:
+ * logging the event does not show them.
  *
  * @since 0.1.0
  * @category models
  */
 export class OtherEvent extends Schema.Class<OtherEvent>("@wxopen/core/OtherEvent")({
   infoType: Schema.String,
-  fields: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  fields: Schema.RedactedFromSelf(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 }) {
   /** Discriminates the {@link PushEvent} union. */
   get _tag(): "OtherEvent" {
@@ -195,8 +199,8 @@ export const fromXml = (xml: string): Either.Either<PushEvent, PushEventError> =
       if (typeof infoType !== "string" || infoType === "") {
         return Either.left(new PushEventError({ reason: "UnexpectedShape", detail: "InfoType: missing" }))
       }
-      const schema = (known as Record<string, Schema.Schema<PushEvent, any>>)[infoType]
-      if (schema === undefined) return Either.right(new OtherEvent({ infoType, fields }))
+      if (!Object.hasOwn(known, infoType)) return Either.right(new OtherEvent({ infoType, fields: Redacted.make(fields) }))
+      const schema = (known as Record<string, Schema.Schema<PushEvent, any>>)[infoType]!
       return Either.mapLeft(
         Schema.decodeUnknownEither(schema)(fields),
         (error) => new PushEventError({ reason: "UnexpectedShape", detail: `${infoType}: ${describeIssues(error, "payload")}` })
@@ -214,7 +218,7 @@ const builder = new XMLBuilder({ cdataPropName: "__cdata" })
  */
 export const toXml = (event: PushEvent): string => {
   const fields: Record<string, unknown> = event instanceof OtherEvent
-    ? { ...event.fields, InfoType: event.infoType }
+    ? { ...Redacted.value(event.fields), InfoType: event.infoType }
     : Schema.encodeSync(known[event.infoType] as Schema.Schema<PushEvent, Record<string, unknown>>)(event)
   const xml: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(fields)) {

@@ -69,7 +69,7 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("Toke
 }) {
   /** @since 0.1.0 */
   override get message(): string {
-    return `the token store failed to ${this.operation} (${this.detail}); nothing was changed: check the store's connection and retry`
+    return `the token store failed to ${this.operation} (${this.detail}): check the store's connection; the operation can be retried`
   }
 }
 

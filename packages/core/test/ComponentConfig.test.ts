@@ -78,8 +78,9 @@ describe("ComponentConfig", () => {
     ["a margin longer than an hour", { refreshMargin: "61 minutes" }, "refreshMargin"],
     ["a zero timeout", { requestTimeout: 0 }, "requestTimeout"],
     ["a message token without its key", { messageToken: Redacted.make("tok") }, "encodingAesKey"],
+    ["a message token with a symbol", { messageToken: Redacted.make("to-ken"), encodingAesKey: Redacted.make("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG") }, "messageToken"],
     ["a key without its message token", { encodingAesKey: Redacted.make("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG") }, "messageToken"],
-    ["an EncodingAESKey with a symbol", { messageToken: Redacted.make("t"), encodingAesKey: Redacted.make("abcdefghijklmnopqrstuvwxyz0123456789ABCDEF+") }, "encodingAesKey"]
+    ["an EncodingAESKey with a symbol", { messageToken: Redacted.make("tok"), encodingAesKey: Redacted.make("abcdefghijklmnopqrstuvwxyz0123456789ABCDEF+") }, "encodingAesKey"]
   ]
   for (const [name, options, path] of invalid) {
     it.effect(`rejects ${name} when the layer is built`, () =>

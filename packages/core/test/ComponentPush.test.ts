@@ -1,5 +1,7 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, FiberId, Layer, Option, Redacted, TestClock } from "effect"
@@ -16,6 +18,7 @@ import {
   encodingAesKey,
   makeLayer,
   makeStub,
+  messageToken,
   noRetries,
   seal,
   settle,
@@ -81,6 +84,29 @@ describe("ComponentPush.receive", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("a ticket created 12 hours ago is stale even when it was received just now", () => {
+    const { layer, stub } = makeReceiver()
+    return Effect.gen(function*() {
+      yield* TestClock.adjust("13 hours")
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@late-delivery", 3600)))
+      const error = yield* Effect.flip(PreAuthCode.create)
+      assert.strictEqual(error._tag === "VerifyTicketError" && error.reason, "Stale")
+      assert.strictEqual(stub.requests.length, 0)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a ticket dated in the future counts as created now: later pushes replace it, and it grows old", () => {
+    const { layer } = makeReceiver()
+    return Effect.gen(function*() {
+      yield* TestClock.adjust("1000 seconds")
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@from-the-future", 9_999_999_999)))
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).createdAt, 1_000_000)
+      yield* TestClock.adjust("10 minutes")
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@next", 1600)))
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@next")
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("a pushed ticket past 12 hours gives VerifyTicketError and no request to WeChat", () => {
     const { layer, stub } = makeReceiver()
     return Effect.gen(function*() {
@@ -113,6 +139,9 @@ describe("ComponentPush.receive", () => {
       ["a missing msg_signature", { query: withQuery({ msg_signature: null }), body: good.body }, "MissingParameter", 400],
       ["a body that is not XML", { query: good.query, body: "encrypt=abc" }, "MalformedEnvelope", 400],
       ["an envelope without Encrypt", { query: good.query, body: "<xml><AppId>wx</AppId></xml>" }, "MalformedEnvelope", 400],
+      ["an envelope with a __proto__ element", { query: good.query, body: "<xml><__proto__/><Encrypt>a</Encrypt></xml>" }, "MalformedEnvelope", 400],
+      ["an envelope with a constructor element", { query: good.query, body: "<xml><constructor>1</constructor></xml>" }, "MalformedEnvelope", 400],
+      ["an envelope with a document type", { query: good.query, body: `<!DOCTYPE x [<!ENTITY e "e">]><xml><Encrypt>&e;</Encrypt></xml>` }, "MalformedEnvelope", 400],
       ["an authentic push whose payload is not a push", seal("<xml><InfoType>component_verify_ticket</InfoType></xml>"), "UnexpectedShape", 400],
       ["signed, but truncated base64", signed(encryptedOf(good).slice(0, -2)), "BadBase64", 400],
       ["signed, but not whole blocks", signed(encryptedOf(good).slice(0, 24)), "BadCiphertext", 400],
@@ -125,10 +154,13 @@ describe("ComponentPush.receive", () => {
       it.effect(`${name}: ${reason}, HTTP ${status}`, () => {
         const { layer } = makeReceiver()
         return Effect.gen(function*() {
+          yield* ComponentPush.receive(seal(ticketXml("ticket@@@genuine", 5)))
+          const before = yield* storedTicket
           const error = yield* Effect.flip(ComponentPush.receive(delivery))
           assert.strictEqual("reason" in error ? error.reason : error._tag, reason)
           assert.strictEqual(ComponentPush.statusOf(error), status)
-          assert.isTrue(Option.isNone(yield* storedTicket))
+          assert.deepStrictEqual(yield* storedTicket, before)
+          assert.strictEqual(Option.getOrThrow(before).value, "ticket@@@genuine")
           assert.notInclude(error.message, "ticket@@@")
         }).pipe(Effect.provide(layer))
       })
@@ -192,8 +224,8 @@ describe("ComponentPush.receive", () => {
       Layer.provide(ComponentConfig.layer({
         appId,
         appSecret: Redacted.make(appSecret),
-        messageToken: Redacted.make("push-token-value"),
-        encodingAesKey: Redacted.make("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+        messageToken: Redacted.make(messageToken),
+        encodingAesKey: Redacted.make(encodingAesKey)
       }))
     )
     return Effect.gen(function*() {
@@ -202,8 +234,25 @@ describe("ComponentPush.receive", () => {
       const error = yield* Fiber.join(receiving)
       assert.strictEqual(error._tag, "TokenStoreError")
       assert.strictEqual(ComponentPush.statusOf(error), 503)
+
+      // Over HTTP the answer is 503 with a plain sentence: the store's own words stay in the log.
+      const { body, query } = seal(ticketXml("ticket@@@2", 10))
+      const request = HttpServerRequest.fromWeb(new Request(`http://receiver.test/events?${query}`, { method: "POST", body }))
+      const answering = yield* Effect.fork(
+        ComponentPush.httpApp.pipe(Effect.provideService(HttpServerRequest.HttpServerRequest, request))
+      )
+      yield* TestClock.adjust(ComponentPush.storeTimeout)
+      const response = HttpServerResponse.toWeb(yield* Fiber.join(answering))
+      assert.strictEqual(response.status, 503)
+      assert.strictEqual(yield* Effect.promise(() => response.text()), "the ticket could not be stored; push it again")
     }).pipe(Effect.provide(layer))
   })
+
+  it.effect("refuses a handler budget that would break WeChat's 5 seconds", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Layer.build(makeReceiver({ handlerBudget: "5 seconds" }).layer))
+      assert.include(String(error), "handlerBudget")
+    }).pipe(Effect.scoped))
 
   it.effect("cannot be built without the message token and EncodingAESKey", () =>
     Effect.gen(function*() {
@@ -245,9 +294,13 @@ describe("ComponentPush.httpApp over a real socket", () => {
 
       const [missing] = yield* post({ query: new URLSearchParams(), body: pushed.body })
       assert.strictEqual(missing, 400)
-      // Refused either way: a 400, or the connection closed before the client finished sending.
-      const [huge] = yield* post({ query: pushed.query, body: "<xml>" + "x".repeat(100_000) + "</xml>" })
-      assert.include([0, 400, 413], huge)
+      const [proto, protoText] = yield* post({ query: pushed.query, body: "<xml><__proto__/><Encrypt>a</Encrypt></xml>" })
+      assert.deepStrictEqual([proto, protoText.startsWith("not a WeChat push")], [400, true])
+
+      // The body is not even read past 64 KiB: the answer is the read's refusal, or a connection closed mid-send,
+      // never the envelope check that would follow a full read.
+      const [, hugeText] = yield* post({ query: pushed.query, body: "<xml>" + "x".repeat(1_000_000) + "</xml>" })
+      assert.isTrue(hugeText === "connection closed" || hugeText.startsWith("the body could not be read"), hugeText)
       assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@over-http")
     }).pipe(
       Effect.provide(

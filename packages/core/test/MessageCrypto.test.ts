@@ -82,6 +82,14 @@ describe("MessageCrypto round trips", () => {
     })
   }
 
+  it("a message that needs a whole 32-byte block of padding", () => {
+    // 16 random + 4 length + 26 + 18 appid = 64 bytes: padded with 32 bytes of 32.
+    const message = "y".repeat(26)
+    const encrypted = crypto.encrypt(message)
+    assert.strictEqual(Buffer.from(encrypted, "base64").length, 96)
+    assert.deepStrictEqual(crypto.decrypt(encrypted), Either.right(message))
+  })
+
   it("multi-byte UTF-8, across block boundaries", () => {
     for (const message of ["授权", "票据🎫".repeat(11), `<xml><Text><![CDATA[${"微信".repeat(2000)}]]></Text></xml>`]) {
       assert.deepStrictEqual(crypto.decrypt(crypto.encrypt(message)), Either.right(message))

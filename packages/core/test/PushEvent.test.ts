@@ -54,7 +54,7 @@ describe("PushEvent.fromXml", () => {
     ))
     assert.strictEqual(event._tag, "OtherEvent")
     assert.strictEqual(event.infoType, "notify_third_fasteregister")
-    assert.deepStrictEqual(event._tag === "OtherEvent" && event.fields.info, { name: "shop" })
+    assert.deepStrictEqual(event._tag === "OtherEvent" && Redacted.value(event.fields).info, { name: "shop" })
   })
 
   const malformed: ReadonlyArray<readonly [string, string, string]> = [
@@ -72,6 +72,42 @@ describe("PushEvent.fromXml", () => {
       assert.match(reason(PushEvent.fromXml(xml)), new RegExp(`^${expected}`))
     })
   }
+
+  for (const name of ["__proto__", "constructor", "prototype"]) {
+    it(`refuses an element named ${name} with an error, not an exception`, () => {
+      assert.match(reason(PushEvent.fromXml(`<xml><${name}>1</${name}><InfoType>x</InfoType></xml>`)), /^MalformedXml/)
+    })
+  }
+
+  for (const infoType of ["constructor", "toString", "__proto__"]) {
+    it(`passes an InfoType of ${infoType} through as an OtherEvent`, () => {
+      const event = right(PushEvent.fromXml(`<xml><AppId>wx1</AppId><InfoType>${infoType}</InfoType></xml>`))
+      assert.strictEqual(event._tag, "OtherEvent")
+    })
+  }
+
+  it("refuses a CreateTime beyond what a date can hold with an error, not an exception", () => {
+    assert.match(reason(PushEvent.fromXml(authorizedXml("authorized").replace("1413192760", "9000000000000"))), /^UnexpectedShape/)
+  })
+
+  it("does not quote the document in a syntax error", () => {
+    const result = reason(PushEvent.fromXml("<xml><T>ticket@@@SECRET</T x></xml>"))
+    assert.match(result, /^MalformedXml/)
+    assert.notInclude(result, "SECRET")
+  })
+
+  it("accepts an authorized push with an empty PreAuthCode: the authorization code matters more", () => {
+    const event = right(PushEvent.fromXml(authorizedXml("authorized").replace("preauthcode@@@abc", "")))
+    assert.strictEqual(event._tag, "AuthorizedEvent")
+  })
+
+  it("redacts the fields of an OtherEvent when it is printed", () => {
+    const event = right(PushEvent.fromXml(
+      `<xml><AppId>wx1</AppId><InfoType>notify_third_fasteregister</InfoType><auth_code>secret-auth-code</auth_code></xml>`
+    ))
+    assert.notInclude(String(event), "secret-auth-code")
+    assert.notInclude(JSON.stringify(event), "secret-auth-code")
+  })
 
   it("names the field at fault, never its value", () => {
     const result = reason(PushEvent.fromXml(authorizedXml("authorized").replace("1413196360", "later-secret")))

@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, Schedule } from "effect"
 import { readFileSync } from "node:fs"
+import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import * as TokenStore from "../src/TokenStore.js"
+import * as PreAuthCode from "../src/PreAuthCode.js"
+import { App } from "./fixtures/readme-effect-receiver.js"
 import { program, WeChat } from "./fixtures/readme-program.js"
 import { appId, appSecret, encodingAesKey, messageToken, seal, startFakeWeChat, storeTicket, ticketXml } from "./utils.js"
 
@@ -50,29 +52,86 @@ describe("the README", () => {
       assert.match(lines[1]!, /^mobile: https:\/\/open\.weixin\.qq\.com\/wxaopen\/safe\/bindcomponent\?action=bindcomponent&no_scan=1&.*#wechat_redirect$/)
     }).pipe(Effect.scoped))
 
-  it.live("node receiver: answers success to a ticket push and stores it", () =>
+  // The receivers read their configuration from the environment, as the README shows.
+  const withEnv = <A, E, R>(env: Record<string, string>, effect: Effect.Effect<A, E, R>) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
+        Object.assign(process.env, env)
+        return saved
+      }),
+      () => effect,
+      (saved) =>
+        Effect.sync(() => {
+          for (const [key, value] of Object.entries(saved)) {
+            if (value === undefined) delete process.env[key]
+            else process.env[key] = value
+          }
+        })
+    )
+  const env = (apiBaseUrl: string) => ({
+    WXOPEN_COMPONENT_APPID: appId,
+    WXOPEN_COMPONENT_APPSECRET: appSecret,
+    WXOPEN_COMPONENT_TOKEN: messageToken,
+    WXOPEN_COMPONENT_ENCODING_AES_KEY: encodingAesKey,
+    WXOPEN_API_BASE_URL: apiBaseUrl
+  })
+  const post = (url: string, delivery: { readonly query: URLSearchParams; readonly body: string }) =>
+    Effect.promise(async () => {
+      const response = await fetch(`${url}?${delivery.query}`, { method: "POST", body: delivery.body })
+      return [response.status, await response.text()] as const
+    })
+  const freePort = Effect.async<number>((resume) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => resume(Effect.succeed(port)))
+    })
+  })
+
+  it.live("effect receiver: stores a pushed ticket that its authorize route then uses", () =>
     Effect.gen(function*() {
-      Object.assign(process.env, {
-        WXOPEN_COMPONENT_APPID: appId,
-        WXOPEN_COMPONENT_APPSECRET: appSecret,
-        WXOPEN_COMPONENT_TOKEN: messageToken,
-        WXOPEN_COMPONENT_ENCODING_AES_KEY: encodingAesKey
-      })
-      const { runtime, server } = yield* Effect.promise(() => import("./fixtures/readme-node-receiver.js"))
-      yield* Effect.acquireRelease(
-        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
-        () => Effect.promise(() => runtime.dispose()).pipe(Effect.zipRight(Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))))
-      )
-      const { port } = server.address() as AddressInfo
-      const push = seal(ticketXml("ticket@@@node", Math.floor(Date.now() / 1000)))
-      const [status, text] = yield* Effect.promise(async () => {
-        const response = await fetch(`http://127.0.0.1:${port}/?${push.query}`, { method: "POST", body: push.body })
-        return [response.status, await response.text()] as const
-      })
-      assert.deepStrictEqual([status, text], [200, "success"])
-      const stored = yield* Effect.promise(() =>
-        runtime.runPromise(Effect.flatMap(TokenStore.TokenStore, (store) => store.getTicket(appId)))
-      )
-      assert.deepStrictEqual(Option.map(stored, (t) => Redacted.value(t.value)), Option.some("ticket@@@node"))
+      const fake = yield* startFakeWeChat
+      const port = yield* freePort
+      yield* withEnv({ ...env(fake.url), PORT: String(port) }, Effect.gen(function*() {
+        yield* Layer.launch(App).pipe(Effect.forkScoped)
+        const base = `http://127.0.0.1:${port}`
+        yield* Effect.promise(() => fetch(`${base}/`).catch(() => undefined)).pipe(
+          Effect.filterOrFail((response) => response !== undefined),
+          Effect.retry({ times: 50, schedule: Schedule.spaced("20 millis") })
+        )
+        const push = seal(ticketXml("ticket@@@effect", Math.floor(Date.now() / 1000)))
+        assert.deepStrictEqual(yield* post(`${base}/wechat/component/events`, push), [200, "success"])
+        const location = yield* Effect.promise(async () => {
+          const response = await fetch(`${base}/wechat/authorize`, { redirect: "manual" })
+          return [response.status, response.headers.get("location")] as const
+        })
+        assert.strictEqual(location[0], 302)
+        assert.match(location[1] ?? "", /^https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/componentloginpage\?.*pre_auth_code=preauthcode%40%40%40http-1/)
+        assert.strictEqual(fake.received[0]?.body.component_verify_ticket, "ticket@@@effect")
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("node receiver: stores a pushed ticket that PreAuthCode.create on its runtime then uses", () =>
+    Effect.gen(function*() {
+      const fake = yield* startFakeWeChat
+      yield* withEnv(env(fake.url), Effect.gen(function*() {
+        const { runtime, server } = yield* Effect.promise(() => import("./fixtures/readme-node-receiver.js"))
+        yield* Effect.acquireRelease(
+          Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+          () =>
+            Effect.promise(() => runtime.dispose()).pipe(
+              Effect.zipRight(Effect.async<void>((resume) => void server.close(() => resume(Effect.void))))
+            )
+        )
+        const { port } = server.address() as AddressInfo
+        const push = seal(ticketXml("ticket@@@node", Math.floor(Date.now() / 1000)))
+        assert.deepStrictEqual(yield* post(`http://127.0.0.1:${port}/`, push), [200, "success"])
+        const code = yield* Effect.promise(() => runtime.runPromise(PreAuthCode.create))
+        assert.strictEqual(code.code, "preauthcode@@@http-1")
+        assert.strictEqual(fake.received[0]?.body.component_verify_ticket, "ticket@@@node")
+        const [huge] = yield* post(`http://127.0.0.1:${port}/`, { query: push.query, body: "x".repeat(200_000) })
+          .pipe(Effect.catchAllDefect(() => Effect.succeed([0, ""] as const)))
+        assert.notStrictEqual(huge, 200)
+      }))
     }).pipe(Effect.scoped))
 })

@@ -14,7 +14,7 @@ import * as TokenStore from "../src/TokenStore.js"
 export const appId = "wx0123456789abcdef"
 export const appSecret = "s3cr3t-app-secret-value"
 export const ticketValue = "ticket@@@verify-ticket-value"
-export const messageToken = "push-token-value"
+export const messageToken = "pushTokenValue42"
 export const encodingAesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 /** Seals a payload as WeChat pushes it: the envelope, and the query with its signature. */
