@@ -5,7 +5,6 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, FiberId, Layer, Option, Redacted, TestClock } from "effect"
-import * as Crypto from "node:crypto"
 import { createServer } from "node:http"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentPush from "../src/ComponentPush.js"
@@ -20,7 +19,9 @@ import {
   makeStub,
   messageToken,
   noRetries,
+  plaintext,
   seal,
+  sealRaw,
   settle,
   signed,
   ticketXml
@@ -41,23 +42,6 @@ const makeReceiver = <R = never>(options: ComponentPush.Options<R> = {}) => {
 }
 
 const encryptedOf = (delivery: { readonly body: string }) => /CDATA\[([^\]]+)\]\]><\/Encrypt>/.exec(delivery.body)![1]!
-
-/** AES-256-CBC of raw bytes with the test EncodingAESKey, to craft broken plaintexts that are correctly signed. */
-const sealRaw = (plain: Buffer) => {
-  const key = Buffer.from(encodingAesKey + "=", "base64")
-  const cipher = Crypto.createCipheriv("aes-256-cbc", key, key.subarray(0, 16)).setAutoPadding(false)
-  return Buffer.concat([cipher.update(plain), cipher.final()]).toString("base64")
-}
-
-/** random ‖ length ‖ message ‖ appid, padded to whole 32-byte blocks with `padByte` (the right one by default). */
-const plaintext = (message: string, options: { readonly length?: number; readonly padByte?: number } = {}) => {
-  const body = Buffer.from(message)
-  const length = Buffer.alloc(4)
-  length.writeUInt32BE(options.length ?? body.length)
-  const unpadded = Buffer.concat([Buffer.alloc(16, 3), length, body, Buffer.from(appId)])
-  const pad = 32 - (unpadded.length % 32)
-  return Buffer.concat([unpadded, Buffer.alloc(pad, options.padByte ?? pad)])
-}
 
 describe("ComponentPush.receive", () => {
   it.effect("stores a pushed ticket with its creation and receive times, and PreAuthCode.create uses it", () => {
@@ -145,9 +129,9 @@ describe("ComponentPush.receive", () => {
       ["an authentic push whose payload is not a push", seal("<xml><InfoType>component_verify_ticket</InfoType></xml>"), "UnexpectedShape", 400],
       ["signed, but truncated base64", signed(encryptedOf(good).slice(0, -2)), "BadBase64", 400],
       ["signed, but not whole blocks", signed(encryptedOf(good).slice(0, 24)), "BadCiphertext", 400],
-      ["signed, but a padding byte of 0", signed(sealRaw(plaintext(ticketXml("ticket@@@x", 10), { padByte: 0 }))), "BadPadding", 400],
-      ["signed, but a padding byte over 32", signed(sealRaw(plaintext(ticketXml("ticket@@@x", 10), { padByte: 33 }))), "BadPadding", 400],
-      ["signed, but a length field past the end", signed(sealRaw(plaintext(ticketXml("ticket@@@x", 10), { length: 1 << 20 }))), "BadLength", 400],
+      ["signed, but a padding byte of 0", signed(sealRaw(plaintext({ message: ticketXml("ticket@@@x", 10), padByte: 0 }))), "BadPadding", 400],
+      ["signed, but a padding byte over 32", signed(sealRaw(plaintext({ message: ticketXml("ticket@@@x", 10), padByte: 33 }))), "BadPadding", 400],
+      ["signed, but a length field past the end", signed(sealRaw(plaintext({ message: ticketXml("ticket@@@x", 10), length: 1 << 20 }))), "BadLength", 400],
       ["signed, but encrypted with another EncodingAESKey", seal(ticketXml("ticket@@@x", 10), { key: "Z".repeat(43) }), "BadPadding", 400]
     ]
     for (const [name, delivery, reason, status] of cases) {

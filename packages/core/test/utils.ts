@@ -3,6 +3,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Effect, Either, Layer, Redacted, Schedule } from "effect"
+import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as ComponentConfig from "../src/ComponentConfig.js"
@@ -47,6 +48,25 @@ export const signed = (encrypted: string, options: { readonly timestamp?: string
     msg_signature: crypto.sign(timestamp, nonce, encrypted)
   })
   return { query, body: `<xml><AppId><![CDATA[${appId}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>` }
+}
+
+/** AES-256-CBC of raw bytes with an EncodingAESKey, to craft broken plaintexts that are correctly encrypted. */
+export const sealRaw = (plain: Buffer, key: string = encodingAesKey) => {
+  const aesKey = Buffer.from(key + "=", "base64")
+  const cipher = Crypto.createCipheriv("aes-256-cbc", aesKey, aesKey.subarray(0, 16)).setAutoPadding(false)
+  return Buffer.concat([cipher.update(plain), cipher.final()]).toString("base64")
+}
+
+/** random ‖ length ‖ message ‖ appid, padded to whole 32-byte blocks with `padByte` (the right one by default). */
+export const plaintext = (
+  options: { readonly message?: string; readonly length?: number; readonly appId?: string; readonly padByte?: number }
+) => {
+  const body = Buffer.from(options.message ?? "<xml/>")
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(options.length ?? body.length)
+  const unpadded = Buffer.concat([Buffer.alloc(16, 3), length, body, Buffer.from(options.appId ?? appId)])
+  const pad = 32 - (unpadded.length % 32)
+  return Buffer.concat([unpadded, Buffer.alloc(pad, options.padByte ?? pad)])
 }
 
 /** The payload of a verify-ticket push created at `createTime` (Unix seconds). */
