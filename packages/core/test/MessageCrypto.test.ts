@@ -5,7 +5,7 @@ import * as MessageCrypto from "../src/MessageCrypto.js"
 import { plaintext, sealRaw } from "./utils.js"
 
 const vector = JSON.parse(
-  readFileSync(new URL("../../../../shared/vectors/official-doc-push.json", import.meta.url), "utf8")
+  readFileSync(new URL("./fixtures/official-doc-push.json", import.meta.url), "utf8")
 ) as {
   readonly token: string
   readonly encodingAesKey: string
