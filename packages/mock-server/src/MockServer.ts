@@ -1,0 +1,325 @@
+/**
+ * The mock WeChat as an HTTP server: json-server's Express app carries
+ * WeChat's endpoints (`POST /cgi-bin/component/…`) and the admin API
+ * (`/__admin/…`), and json-server's router shows the state, read only, under
+ * `/__admin/state`.
+ *
+ * Start it with {@link start} (a URL, an admin client and `close`), with the
+ * scoped {@link layer} in an Effect test suite, or with the `wxopen-mock` CLI.
+ *
+ * @example
+ * ```ts
+ * import { MockServer } from "@wxopen/mock-server"
+ *
+ * const mock = await MockServer.start({ port: 0 })
+ * await mock.admin.addFault({ endpoint: "api_create_preauthcode", times: 2, fault: { type: "errcode", errcode: -1 } })
+ * await mock.close()
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Either, Layer } from "effect"
+import jsonServer from "json-server"
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import * as AdminClient from "./AdminClient.js"
+import * as Faults from "./Faults.js"
+import * as Journal from "./Journal.js"
+import * as MockConfig from "./MockConfig.js"
+import * as Pusher from "./Pusher.js"
+import * as WeChatState from "./WeChatState.js"
+
+/**
+ * How the mock is started.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Default 0: an ephemeral port. */
+  readonly port?: number
+  /** Default `127.0.0.1`. */
+  readonly host?: string
+  /** Default {@link MockConfig.defaults}. */
+  readonly config?: MockConfig.MockConfigInput
+}
+
+/**
+ * A running mock.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunningMock {
+  /** The base URL: give it to `WXOPEN_API_BASE_URL`. */
+  readonly url: string
+  readonly admin: AdminClient.AdminClient
+  /** The configuration in force, defaults applied. */
+  readonly config: MockConfig.MockConfig
+  readonly close: () => Promise<void>
+}
+
+/**
+ * The largest request body read; a larger one is answered 47001.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxBodyBytes = 1024 * 1024
+
+type Handler = (req: IncomingMessage & { params?: Record<string, string> }, res: ServerResponse, body: string) => Promise<void> | void
+
+const readBody = (req: IncomingMessage): Promise<string | undefined> =>
+  new Promise((resolve) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBodyBytes) chunks.push(chunk)
+    })
+    req.on("end", () => resolve(size > maxBodyBytes ? undefined : Buffer.concat(chunks).toString("utf8")))
+    req.on("error", () => resolve(undefined))
+  })
+
+const send = (res: ServerResponse, status: number, body: string, type: string) => {
+  if (res.headersSent || res.destroyed) return
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) })
+  res.end(body)
+}
+const sendJson = (res: ServerResponse, body: unknown, status = 200) =>
+  send(res, status, JSON.stringify(body), "application/json; charset=utf-8")
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+// The mock's Express app and the pieces behind it, not listening yet.
+const makeApp = (config: MockConfig.MockConfig) => {
+  let offsetMs = 0
+  const clock = { now: () => Date.now() + offsetMs }
+  const state = WeChatState.make(config, clock)
+  const faults = Faults.make()
+  const journal = Journal.make(config.journalLimit)
+  const pusher = Pusher.make({ config, state, clock })
+  const router = jsonServer.router(state.state as unknown as object)
+  const app = jsonServer.create()
+
+  const wechat: Handler = async (req, res, body) => {
+    const url = new URL(req.url ?? "/", "http://mock.invalid")
+    const endpoint = url.pathname.split("/").pop() ?? ""
+    const query = Object.fromEntries(url.searchParams)
+    const json = body === "" ? undefined : parseJson(body)
+    const entry = {
+      time: new Date(clock.now()).toISOString(),
+      method: req.method ?? "",
+      path: url.pathname,
+      endpoint,
+      query: Journal.mask(query) as Record<string, string>,
+      body: json === undefined ? { characters: body.length } : Journal.mask(json)
+    }
+    const fault = faults.take(endpoint)
+    if (fault?.type === "delay") {
+      const ms = fault.ms ?? (fault.minMs ?? 0) + Math.random() * ((fault.maxMs ?? fault.minMs ?? 0) - (fault.minMs ?? 0))
+      await new Promise((resolve) => setTimeout(resolve, ms))
+    }
+    const fire = fault !== undefined && fault.type !== "delay" ? fault : undefined
+    if (fire?.type === "reset") {
+      journal.record({ ...entry, status: 0, fault: "reset" })
+      req.socket.destroy()
+      return
+    }
+    if (fire?.type === "status") {
+      journal.record({ ...entry, status: fire.status, fault: "status" })
+      return send(res, fire.status, fire.body ?? `<html><body><h1>${fire.status}</h1><p>nginx</p></body></html>`, "text/html")
+    }
+    if (fire?.type === "empty") {
+      journal.record({ ...entry, status: 200, fault: "empty" })
+      return send(res, 200, "", "application/json; charset=utf-8")
+    }
+    if (fire?.type === "malformed") {
+      journal.record({ ...entry, status: 200, fault: "malformed" })
+      return send(res, 200, `{"errcode": 0, "errmsg": ok`, "application/json; charset=utf-8")
+    }
+    const answer = fire?.type === "errcode"
+      ? WeChatState.error(fire.errcode, fire.errmsg)
+      : state.answer({
+        endpoint,
+        method: req.method ?? "",
+        query,
+        json,
+        contentType: String(req.headers["content-type"] ?? ""),
+        ip: (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "")
+      })
+    if (fire === undefined && endpoint === "api_start_push_ticket" && answer.errcode === 0) {
+      void pusher.pushTicket((json as { component_appid: string }).component_appid)
+    }
+    const errcode = typeof answer.errcode === "number" && answer.errcode !== 0 ? { errcode: answer.errcode } : {}
+    const text = JSON.stringify(answer)
+    journal.record({ ...entry, status: 200, ...errcode, ...(fire === undefined ? {} : { fault: fire.type }) })
+    send(res, 200, fire?.type === "truncated" ? text.slice(0, Math.floor(text.length / 2)) : text, "application/json; charset=utf-8")
+  }
+
+  const admin: Record<string, Handler> = {
+    "GET /health": (_, res) => sendJson(res, { ok: true }),
+    "GET /clock": (_, res) => sendJson(res, { now: new Date(clock.now()).toISOString(), offsetMs }),
+    "POST /clock": async (_, res, body) => {
+      const seconds = (parseJson(body) as { advanceSeconds?: unknown } | undefined)?.advanceSeconds
+      if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+        return sendJson(res, { error: "advanceSeconds must be a non-negative number" }, 400)
+      }
+      offsetMs += seconds * 1000
+      await Promise.all(pusher.tick())
+      sendJson(res, { now: new Date(clock.now()).toISOString(), offsetMs })
+    },
+    "GET /faults": (_, res) => sendJson(res, faults.list()),
+    "POST /faults": (_, res, body) =>
+      Either.match(Faults.decodeRule(parseJson(body)), {
+        onLeft: (error) => sendJson(res, { error }, 400),
+        onRight: (rule) => sendJson(res, faults.add(rule), 201)
+      }),
+    "DELETE /faults": (_, res) => {
+      faults.clear()
+      sendJson(res, { ok: true })
+    },
+    "DELETE /faults/:id": (req, res) =>
+      faults.remove(Number(req.params?.id)) ? sendJson(res, { ok: true }) : sendJson(res, { error: "no such fault" }, 404),
+    "GET /journal": (req, res) => {
+      const params = new URL(req.url ?? "/", "http://mock.invalid").searchParams
+      const number = (name: string) => params.has(name) ? Number(params.get(name)) : undefined
+      const endpoint = params.get("endpoint") ?? undefined
+      const errcode = number("errcode")
+      const limit = number("limit")
+      sendJson(res, journal.query({
+        ...(endpoint === undefined ? {} : { endpoint }),
+        ...(errcode === undefined ? {} : { errcode }),
+        ...(limit === undefined ? {} : { limit })
+      }))
+    },
+    "DELETE /journal": (_, res) => {
+      journal.clear()
+      sendJson(res, { ok: true })
+    },
+    "POST /reset": async (_, res) => {
+      offsetMs = 0
+      router.db.setState(state.reset() as never)
+      faults.clear()
+      journal.clear()
+      pusher.reset()
+      await Promise.all(pusher.tick())
+      sendJson(res, { ok: true })
+    },
+    "GET /components/:appId/ticket": (req, res) => {
+      const ticket = state.currentTicket(req.params?.appId ?? "")
+      return ticket === undefined ? sendJson(res, { error: "no ticket for this component" }, 404) : sendJson(res, ticket)
+    },
+    "POST /components/:appId/push-ticket": async (req, res) => {
+      const pushed = await pusher.pushTicket(req.params?.appId ?? "")
+      return pushed === undefined ? sendJson(res, { error: "unknown component" }, 404) : sendJson(res, pushed)
+    },
+    "GET /pushes": (_, res) => sendJson(res, pusher.list()),
+    "POST /authorizations": async (_, res, body) => {
+      const options = parseJson(body) as { componentAppId?: unknown; authorizerAppId?: unknown; preAuthCode?: unknown } | undefined
+      if (typeof options?.componentAppId !== "string" || typeof options.authorizerAppId !== "string") {
+        return sendJson(res, { error: "componentAppId and authorizerAppId are required" }, 400)
+      }
+      const result = state.authorize({
+        componentAppId: options.componentAppId,
+        authorizerAppId: options.authorizerAppId,
+        ...(typeof options.preAuthCode === "string" ? { preAuthCode: options.preAuthCode } : {})
+      })
+      if ("error" in result) return sendJson(res, result, 400)
+      const push = await pusher.pushAuthorization(options.componentAppId, options.authorizerAppId, result, options)
+      sendJson(res, { ...result, push }, 201)
+    },
+    "DELETE /authorizations/:component/:authorizer": async (req, res) => {
+      const [component, authorizer] = [req.params?.component ?? "", req.params?.authorizer ?? ""]
+      if (!state.revoke(component, authorizer)) return sendJson(res, { error: "no such authorization" }, 404)
+      const push = await pusher.pushUnauthorized(component, authorizer)
+      sendJson(res, { ok: true, push })
+    }
+  }
+
+  // Every route reads its own body, and nothing a request sends can throw out of a handler.
+  const route = (handler: Handler) =>
+  (req: IncomingMessage, res: ServerResponse) => {
+    readBody(req).then(async (body) => {
+      if (body === undefined) return sendJson(res, WeChatState.error(47001))
+      await handler(req, res, body)
+    }).catch(() => sendJson(res, WeChatState.error(-1), 500))
+  }
+
+  for (const [key, handler] of Object.entries(admin)) {
+    const [method, path] = key.split(" ") as [string, string]
+    app[method.toLowerCase() as "get" | "post" | "delete"](`/__admin${path}`, route(handler))
+  }
+  app.use("/__admin/state", (req, res, next) => (req.method === "GET" ? next() : sendJson(res, { error: "read only" }, 405)))
+  app.use("/__admin/state", router)
+  app.all("/cgi-bin/component/*", route(wechat))
+  app.use((_req: IncomingMessage, res: ServerResponse) => sendJson(res, WeChatState.error(48001, "api not found"), 404))
+
+  return { app, state, faults, journal, pusher, clock }
+}
+
+/**
+ * Starts a mock; its first tickets are issued and pushed at once.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = async (options: Options = {}): Promise<RunningMock> => {
+  const config = Either.getOrThrowWith(
+    MockConfig.decode(options.config ?? MockConfig.defaults),
+    (error) => new Error(`invalid mock configuration:\n${error}`)
+  )
+  const { app, pusher } = makeApp(config)
+  const host = options.host ?? "127.0.0.1"
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening: Server = app.listen(options.port ?? 0, host, () => resolve(listening))
+    listening.on("error", reject)
+  })
+  const { port } = server.address() as AddressInfo
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`
+  void Promise.all(pusher.tick())
+  // Real time moves the mock's clock too: due tickets go out without a request to notice them.
+  const timer = setInterval(() => void Promise.all(pusher.tick()), 1_000).unref()
+  return {
+    url,
+    admin: AdminClient.make(url),
+    config,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(timer)
+        pusher.close()
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  }
+}
+
+/**
+ * A running mock as a service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class MockServer extends Context.Tag("@wxopen/mock-server/MockServer")<MockServer, RunningMock>() {}
+
+/**
+ * A fresh mock on an ephemeral port for the layer's lifetime (a test suite,
+ * or a single test).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<MockServer> =>
+  Layer.scoped(
+    MockServer,
+    Effect.acquireRelease(
+      Effect.promise(() => start(options)),
+      (mock) => Effect.promise(() => mock.close())
+    )
+  )

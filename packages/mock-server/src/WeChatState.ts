@@ -1,0 +1,450 @@
+/**
+ * WeChat's side of the protocol, as state with lifetimes and the answers its
+ * endpoints give: tickets (12 h), component tokens (7,200 s, the previous one
+ * honoured for 5 minutes after a new one), pre-authorization codes (1,800 s,
+ * single use), authorization codes (3,600 s, single use), authorizers with
+ * their tokens, daily quotas. Time is the mock's clock, which tests advance.
+ *
+ * The state is a plain object, the one json-server's router shows under
+ * `/__admin/state`. Nothing in it grows with traffic for ever: expired entries
+ * are pruned, and live pre-authorization codes are capped.
+ *
+ * @since 0.1.0
+ */
+import * as Crypto from "node:crypto"
+import type { Authorizer, Component, MockConfig } from "./MockConfig.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TicketRecord {
+  readonly componentAppId: string
+  readonly createdAt: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenRecord {
+  readonly componentAppId: string
+  readonly expiresAt: number
+  supersededAt?: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CodeRecord {
+  readonly componentAppId: string
+  readonly expiresAt: number
+  usedAt?: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthCodeRecord extends CodeRecord {
+  readonly authorizerAppId: string
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationRecord {
+  readonly componentAppId: string
+  readonly authorizerAppId: string
+  accessToken: string
+  accessTokenExpiresAt: number
+  refreshToken: string
+}
+
+/**
+ * Everything the mock WeChat holds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface State {
+  components: Array<Component & { readonly id: string }>
+  authorizers: Array<Authorizer & { readonly id: string }>
+  tickets: Record<string, TicketRecord>
+  tokens: Record<string, TokenRecord>
+  preAuthCodes: Record<string, CodeRecord>
+  authCodes: Record<string, AuthCodeRecord>
+  authorizations: Record<string, AuthorizationRecord>
+  quota: Record<string, number>
+}
+
+/**
+ * A request to a WeChat endpoint, as the HTTP layer read it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Request {
+  readonly endpoint: string
+  readonly method: string
+  readonly query: Readonly<Record<string, string>>
+  /** The body parsed as JSON, `undefined` when it is not JSON. */
+  readonly json: unknown
+  readonly contentType: string
+  readonly ip: string
+}
+
+/**
+ * A WeChat answer body (always HTTP 200, as WeChat answers).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Answer = Readonly<Record<string, unknown>>
+
+/**
+ * WeChat's English texts, by errcode.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const errmsgs: Readonly<Record<number, string>> = {
+  [-1]: "system error",
+  40001: "invalid credential, access_token is invalid or not latest",
+  40013: "invalid appid",
+  40125: "invalid appsecret",
+  41001: "access_token missing",
+  41002: "appid missing",
+  41004: "appsecret missing",
+  41018: "missing component_appid",
+  42001: "access_token expired",
+  45009: "reach max api daily quota limit",
+  45011: "api minute-quota reach limit  mustslower  retry next minute",
+  47001: "data format error",
+  48001: "api unauthorized",
+  61003: "component is not authorized by this account",
+  61004: "access clientip is not registered",
+  61005: "component ticket is expired",
+  61006: "component ticket is invalid",
+  61009: "code is invalid",
+  61010: "code is expired",
+  61011: "invalid component",
+  61023: "refresh_token is invalid"
+}
+
+const hex = (bytes: number) => Crypto.randomBytes(bytes).toString("hex")
+const rid = () => `${hex(4)}-${hex(4)}-${hex(4)}`
+const random = (length: number) =>
+  Crypto.randomBytes(length).toString("base64url").slice(0, length)
+
+/**
+ * A WeChat error body: the code, its text, and a fresh `rid`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const error = (errcode: number, text = errmsgs[errcode] ?? "unknown error"): Answer => ({
+  errcode,
+  errmsg: `${text} rid: ${rid()}`
+})
+
+/**
+ * The endpoints the mock serves.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const endpoints = [
+  "api_component_token",
+  "api_create_preauthcode",
+  "api_query_auth",
+  "api_authorizer_token",
+  "api_start_push_ticket"
+] as const
+
+const minute = 60_000
+const lifetimes = {
+  ticket: 12 * 60 * minute,
+  componentToken: 7_200_000,
+  grace: 5 * minute,
+  preAuthCode: 1_800_000,
+  authCode: 3_600_000,
+  authorizerToken: 7_200_000
+}
+
+/**
+ * How many unused, unexpired pre-authorization codes a component may hold;
+ * the oldest goes past it. WeChat's own limit is unknown; this one bounds the
+ * mock's memory under a load test.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxLiveCodes = 100_000
+
+/**
+ * The mock WeChat's state and behaviour.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (config: MockConfig, clock: { readonly now: () => number }) => {
+  const initial = (): State => ({
+    components: config.components.map((c) => ({ ...c, id: c.appId })),
+    authorizers: config.authorizers.map((a) => ({ ...a, id: a.appId })),
+    tickets: {},
+    tokens: {},
+    preAuthCodes: {},
+    authCodes: {},
+    authorizations: {},
+    quota: {}
+  })
+  let state = initial()
+  let liveCodes = 0
+  let lastPrune = clock.now()
+
+  const component = (appId: string) => state.components.find((c) => c.appId === appId)
+
+  const prune = (now: number) => {
+    if (now - lastPrune < minute) return
+    lastPrune = now
+    const day = new Date(now).toISOString().slice(0, 10)
+    // Kept a while past their end, so that the mock still answers "expired" rather than "invalid".
+    for (const [key, ticket] of Object.entries(state.tickets)) {
+      if (now - ticket.createdAt > 2 * lifetimes.ticket) delete state.tickets[key]
+    }
+    for (const [key, token] of Object.entries(state.tokens)) {
+      if (now - token.expiresAt > 60 * minute) delete state.tokens[key]
+    }
+    for (const codes of [state.preAuthCodes, state.authCodes]) {
+      for (const [key, code] of Object.entries(codes)) {
+        if (now - code.expiresAt > 60 * minute) {
+          if (codes === state.preAuthCodes && code.usedAt === undefined) liveCodes--
+          delete codes[key]
+        }
+      }
+    }
+    for (const key of Object.keys(state.quota)) {
+      if (!key.startsWith(day)) delete state.quota[key]
+    }
+  }
+
+  /** The component the body names, or WeChat's error for it. */
+  const identify = (request: Request): { readonly component: Component } | { readonly refused: Answer } => {
+    const appId = (request.json as Record<string, unknown>).component_appid
+    if (appId === undefined || appId === "") return { refused: error(41018) }
+    if (typeof appId !== "string" || !/^wx[0-9a-f]{16}$/.test(appId)) return { refused: error(40013) }
+    const found = component(appId)
+    if (found === undefined) return { refused: error(61011) }
+    if (found.ipWhitelist !== undefined && !found.ipWhitelist.includes(request.ip)) {
+      return { refused: error(61004, `${errmsgs[61004]} requestIP: ${request.ip}`) }
+    }
+    return { component: found }
+  }
+
+  const checkToken = (request: Request, appId: string, now: number): Answer | undefined => {
+    const token = request.query.component_access_token
+    if (token === undefined || token === "") return error(41001)
+    const record = state.tokens[token]
+    if (record === undefined || record.componentAppId !== appId) return error(40001)
+    if (record.expiresAt <= now) return error(42001)
+    if (record.supersededAt !== undefined && now > record.supersededAt + lifetimes.grace) return error(40001)
+    return undefined
+  }
+
+  const spend = (appId: string, endpoint: string, now: number): Answer | undefined => {
+    const limit = config.quotas[endpoint]
+    if (limit === undefined) return undefined
+    const key = `${new Date(now).toISOString().slice(0, 10)}:${appId}:${endpoint}`
+    const used = state.quota[key] ?? 0
+    if (used >= limit) return error(45009)
+    state.quota[key] = used + 1
+    return undefined
+  }
+
+  const checkSecret = (given: unknown, expected: string): Answer | undefined =>
+    given === undefined || given === "" ? error(41004) : given !== expected ? error(40125) : undefined
+
+  const issueToken = (appId: string, now: number) => {
+    for (const record of Object.values(state.tokens)) {
+      if (record.componentAppId === appId && record.supersededAt === undefined) record.supersededAt = now
+    }
+    const token = `${Math.floor(now / 1000) % 100}_${random(120)}`
+    state.tokens[token] = { componentAppId: appId, expiresAt: now + lifetimes.componentToken }
+    return token
+  }
+
+  const issuePreAuthCode = (appId: string, now: number) => {
+    if (liveCodes >= maxLiveCodes) {
+      for (const key in state.preAuthCodes) {
+        if (state.preAuthCodes[key]!.usedAt === undefined) liveCodes--
+        delete state.preAuthCodes[key]
+        break
+      }
+    }
+    const code = `preauthcode@@@${random(86)}`
+    state.preAuthCodes[code] = { componentAppId: appId, expiresAt: now + lifetimes.preAuthCode }
+    liveCodes++
+    return code
+  }
+
+  const handlers: Record<string, (request: Request, c: Component, now: number) => Answer> = {
+    api_component_token: (request, c, now) => {
+      const body = request.json as Record<string, unknown>
+      const secret = checkSecret(body.component_appsecret, c.appSecret)
+      if (secret !== undefined) return secret
+      const ticket = typeof body.component_verify_ticket === "string" ? state.tickets[body.component_verify_ticket] : undefined
+      if (ticket === undefined || ticket.componentAppId !== c.appId) return error(61006)
+      if (now - ticket.createdAt >= lifetimes.ticket) return error(61005)
+      return spend(c.appId, request.endpoint, now) ??
+        { component_access_token: issueToken(c.appId, now), expires_in: lifetimes.componentToken / 1000 }
+    },
+    api_create_preauthcode: (request, c, now) =>
+      checkToken(request, c.appId, now) ?? spend(c.appId, request.endpoint, now) ??
+        { pre_auth_code: issuePreAuthCode(c.appId, now), expires_in: lifetimes.preAuthCode / 1000 },
+    api_query_auth: (request, c, now) => {
+      const refused = checkToken(request, c.appId, now) ?? spend(c.appId, request.endpoint, now)
+      if (refused !== undefined) return refused
+      const code = (request.json as Record<string, unknown>).authorization_code
+      const record = typeof code === "string" ? state.authCodes[code] : undefined
+      if (record === undefined || record.componentAppId !== c.appId) return error(61009)
+      if (record.usedAt !== undefined || record.expiresAt <= now) return error(61010)
+      record.usedAt = now
+      const authorization = state.authorizations[`${c.appId}:${record.authorizerAppId}`]
+      if (authorization === undefined) return error(61003)
+      authorization.accessToken = `${Math.floor(now / 1000) % 100}_${random(120)}`
+      authorization.accessTokenExpiresAt = now + lifetimes.authorizerToken
+      return {
+        authorization_info: {
+          authorizer_appid: record.authorizerAppId,
+          authorizer_access_token: authorization.accessToken,
+          expires_in: lifetimes.authorizerToken / 1000,
+          authorizer_refresh_token: authorization.refreshToken,
+          func_info: [{ funcscope_category: { id: 1 } }, { funcscope_category: { id: 18 } }]
+        }
+      }
+    },
+    api_authorizer_token: (request, c, now) => {
+      const refused = checkToken(request, c.appId, now) ?? spend(c.appId, request.endpoint, now)
+      if (refused !== undefined) return refused
+      const body = request.json as Record<string, unknown>
+      if (typeof body.authorizer_appid !== "string" || body.authorizer_appid === "") return error(41002)
+      const authorization = state.authorizations[`${c.appId}:${body.authorizer_appid}`]
+      if (authorization === undefined) return error(61003)
+      if (body.authorizer_refresh_token !== authorization.refreshToken) return error(61023)
+      authorization.accessToken = `${Math.floor(now / 1000) % 100}_${random(120)}`
+      authorization.accessTokenExpiresAt = now + lifetimes.authorizerToken
+      return {
+        authorizer_access_token: authorization.accessToken,
+        expires_in: lifetimes.authorizerToken / 1000,
+        authorizer_refresh_token: authorization.refreshToken
+      }
+    },
+    api_start_push_ticket: (request, c, now) =>
+      checkSecret((request.json as Record<string, unknown>).component_secret, c.appSecret) ??
+        spend(c.appId, request.endpoint, now) ?? { errcode: 0, errmsg: "ok" }
+  }
+
+  return {
+    /** The current state; the object json-server's router shows. */
+    get state(): State {
+      return state
+    },
+    /** Back to the configured state: no tickets, tokens, codes or authorizations. */
+    reset: (): State => {
+      state = initial()
+      liveCodes = 0
+      return state
+    },
+    component,
+    /** Answers one request to a WeChat endpoint. */
+    answer: (request: Request): Answer => {
+      const now = clock.now()
+      prune(now)
+      const handler = handlers[request.endpoint]
+      if (handler === undefined) return error(48001)
+      if (typeof request.json !== "object" || request.json === null || Array.isArray(request.json)) {
+        return request.contentType.includes("application/x-www-form-urlencoded") ? error(41018) : error(47001)
+      }
+      const identified = identify(request)
+      if ("refused" in identified) return identified.refused
+      if (identified.component.deniedApis?.includes(request.endpoint)) return error(48001)
+      return handler(request, identified.component, now)
+    },
+    /** A new verify ticket for a component, valid 12 hours from now. */
+    issueTicket: (appId: string): { readonly ticket: string; readonly createdAt: number } => {
+      const createdAt = clock.now()
+      const ticket = `ticket@@@${random(86)}`
+      state.tickets[ticket] = { componentAppId: appId, createdAt }
+      return { ticket, createdAt }
+    },
+    /** The newest ticket of a component, if it has one. */
+    currentTicket: (appId: string): { readonly ticket: string; readonly createdAt: number } | undefined => {
+      let newest: { ticket: string; createdAt: number } | undefined
+      for (const [ticket, record] of Object.entries(state.tickets)) {
+        if (record.componentAppId === appId && (newest === undefined || record.createdAt >= newest.createdAt)) {
+          newest = { ticket, createdAt: record.createdAt }
+        }
+      }
+      return newest
+    },
+    /**
+     * What the authorization page does when an account confirms: uses the
+     * pre-authorization code (if given), records the authorization and issues an
+     * authorization code.
+     */
+    authorize: (options: {
+      readonly componentAppId: string
+      readonly authorizerAppId: string
+      readonly preAuthCode?: string
+    }): { readonly authorizationCode: string; readonly expiresAt: number; readonly infoType: "authorized" | "updateauthorized" } | { readonly error: string } => {
+      const now = clock.now()
+      if (component(options.componentAppId) === undefined) return { error: "unknown component" }
+      if (!state.authorizers.some((a) => a.appId === options.authorizerAppId)) return { error: "unknown authorizer" }
+      if (options.preAuthCode !== undefined) {
+        const code = state.preAuthCodes[options.preAuthCode]
+        if (code === undefined || code.componentAppId !== options.componentAppId) return { error: "unknown pre_auth_code" }
+        if (code.usedAt !== undefined) return { error: "pre_auth_code already used" }
+        if (code.expiresAt <= now) return { error: "pre_auth_code expired" }
+        code.usedAt = now
+        liveCodes--
+      }
+      const key = `${options.componentAppId}:${options.authorizerAppId}`
+      const existing = state.authorizations[key]
+      state.authorizations[key] = existing ?? {
+        componentAppId: options.componentAppId,
+        authorizerAppId: options.authorizerAppId,
+        accessToken: "",
+        accessTokenExpiresAt: 0,
+        refreshToken: `refreshtoken@@@${random(40)}`
+      }
+      const authorizationCode = `queryauthcode@@@${random(86)}`
+      const expiresAt = now + lifetimes.authCode
+      state.authCodes[authorizationCode] = {
+        componentAppId: options.componentAppId,
+        authorizerAppId: options.authorizerAppId,
+        expiresAt
+      }
+      return { authorizationCode, expiresAt, infoType: existing === undefined ? "authorized" : "updateauthorized" }
+    },
+    /** Removes an authorization; answers whether there was one. */
+    revoke: (componentAppId: string, authorizerAppId: string): boolean => {
+      const key = `${componentAppId}:${authorizerAppId}`
+      const existed = state.authorizations[key] !== undefined
+      delete state.authorizations[key]
+      return existed
+    },
+    /** How many unused pre-authorization codes are held (for the memory bound's tests). */
+    get liveCodes(): number {
+      return liveCodes
+    }
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type WeChatState = ReturnType<typeof make>

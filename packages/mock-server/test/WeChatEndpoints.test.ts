@@ -1,0 +1,218 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { appId, call, component, fetchToken, officialAccount, withMock } from "./utils.js"
+
+const tokenBody = (ticket: string, overrides: Record<string, unknown> = {}) => ({
+  component_appid: appId,
+  component_appsecret: component.appSecret,
+  component_verify_ticket: ticket,
+  ...overrides
+})
+
+const assertError = (answer: Record<string, any>, errcode: number, text: string) => {
+  assert.strictEqual(answer.errcode, errcode)
+  assert.match(answer.errmsg, new RegExp(`^${text.replace(/[()]/g, "\\$&")}.* rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`))
+}
+
+describe("api_component_token", () => {
+  it.live("issues a token for the pushed ticket, with no errcode in the answer", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
+      const answer = yield* call(mock, "api_component_token", tokenBody(ticket))
+      assert.deepStrictEqual(Object.keys(answer).sort(), ["component_access_token", "expires_in"])
+      assert.strictEqual(answer.expires_in, 7200)
+    }).pipe(Effect.scoped))
+
+  const triggers: ReadonlyArray<readonly [string, number, string, (ticket: string) => { body?: unknown; raw?: string; contentType?: string }]> = [
+    ["a body that is not JSON", 47001, "data format error", () => ({ raw: "{not json" })],
+    ["a form-encoded body", 41018, "missing component_appid", () => ({ raw: "component_appid=wx1", contentType: "application/x-www-form-urlencoded" })],
+    ["no component_appid", 41018, "missing component_appid", (t) => ({ body: tokenBody(t, { component_appid: undefined }) })],
+    ["a malformed appid", 40013, "invalid appid", (t) => ({ body: tokenBody(t, { component_appid: "wx-not-an-appid" }) })],
+    ["an unknown component", 61011, "invalid component", (t) => ({ body: tokenBody(t, { component_appid: "wx00000000000000ff" }) })],
+    ["no secret", 41004, "appsecret missing", (t) => ({ body: tokenBody(t, { component_appsecret: "" }) })],
+    ["a wrong secret", 40125, "invalid appsecret", (t) => ({ body: tokenBody(t, { component_appsecret: "wrong" }) })],
+    ["an unknown ticket", 61006, "component ticket is invalid", (t) => ({ body: tokenBody(t + "x") })],
+    ["an empty ticket", 61006, "component ticket is invalid", (t) => ({ body: tokenBody(t, { component_verify_ticket: "" }) })]
+  ]
+  for (const [name, errcode, text, request] of triggers) {
+    it.live(`${name}: ${errcode}`, () =>
+      Effect.gen(function*() {
+        const mock = yield* withMock()
+        const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
+        const { body, contentType, raw } = request(ticket)
+        assertError(
+          yield* call(mock, "api_component_token", body, { ...(raw === undefined ? {} : { raw }), ...(contentType === undefined ? {} : { contentType }) }),
+          errcode,
+          text
+        )
+      }).pipe(Effect.scoped))
+  }
+
+  it.live("a ticket older than 12 hours: 61005", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
+      yield* Effect.promise(() => mock.admin.advanceClock(12 * 3600))
+      assertError(yield* call(mock, "api_component_token", tokenBody(ticket)), 61005, "component ticket is expired")
+    }).pipe(Effect.scoped))
+
+  it.live("a caller outside the IP whitelist: 61004, with requestIP", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ components: [{ ...component, ipWhitelist: ["203.0.113.9"] }] })
+      const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
+      assertError(yield* call(mock, "api_component_token", tokenBody(ticket)), 61004, "access clientip is not registered requestIP: 127.0.0.1")
+    }).pipe(Effect.scoped))
+
+  it.live("past the daily quota: 45009", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ quotas: { api_component_token: 2 } })
+      yield* fetchToken(mock)
+      yield* fetchToken(mock)
+      const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
+      assertError(yield* call(mock, "api_component_token", tokenBody(ticket)), 45009, "reach max api daily quota limit")
+    }).pipe(Effect.scoped))
+
+  it.live("an API the component was not granted: 48001", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ components: [{ ...component, deniedApis: ["api_create_preauthcode"] }] })
+      const token = yield* fetchToken(mock)
+      assertError(yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token }), 48001, "api unauthorized")
+    }).pipe(Effect.scoped))
+})
+
+describe("api_create_preauthcode", () => {
+  it.live("answers a fresh code, 1800 s", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      const first = yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token })
+      const second = yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token })
+      assert.match(first.pre_auth_code, /^preauthcode@@@[A-Za-z0-9_-]{86}$/)
+      assert.strictEqual(first.expires_in, 1800)
+      assert.notStrictEqual(first.pre_auth_code, second.pre_auth_code)
+    }).pipe(Effect.scoped))
+
+  it.live("no token: 41001; an unknown token: 40001", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      assertError(yield* call(mock, "api_create_preauthcode", { component_appid: appId }), 41001, "access_token missing")
+      assertError(
+        yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token: "nope" }),
+        40001,
+        "invalid credential, access_token is invalid or not latest"
+      )
+    }).pipe(Effect.scoped))
+
+  it.live("a superseded token works for 5 minutes, then 40001", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const old = yield* fetchToken(mock)
+      yield* fetchToken(mock)
+      yield* Effect.promise(() => mock.admin.advanceClock(299))
+      assert.isString((yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token: old })).pre_auth_code)
+      yield* Effect.promise(() => mock.admin.advanceClock(2))
+      assert.strictEqual((yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token: old })).errcode, 40001)
+    }).pipe(Effect.scoped))
+
+  it.live("an expired token: 42001", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      yield* Effect.promise(() => mock.admin.advanceClock(7200))
+      assertError(yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token }), 42001, "access_token expired")
+    }).pipe(Effect.scoped))
+
+  it.live("a pre-authorization code is single use", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      const { pre_auth_code } = yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token })
+      const authorize = () =>
+        fetch(`${mock.url}/__admin/authorizations`, {
+          method: "POST",
+          body: JSON.stringify({ componentAppId: appId, authorizerAppId: officialAccount.appId, preAuthCode: pre_auth_code })
+        }).then(async (r) => [r.status, await r.json()] as const)
+      assert.strictEqual((yield* Effect.promise(authorize))[0], 201)
+      const [status, body] = yield* Effect.promise(authorize)
+      assert.deepStrictEqual([status, body], [400, { error: "pre_auth_code already used" }])
+    }).pipe(Effect.scoped))
+})
+
+describe("api_query_auth and api_authorizer_token", () => {
+  const authorized = Effect.gen(function*() {
+    const mock = yield* withMock()
+    const token = yield* fetchToken(mock)
+    const { authorizationCode } = yield* Effect.promise(() =>
+      mock.admin.authorize({ componentAppId: appId, authorizerAppId: officialAccount.appId })
+    )
+    return { mock, token, authorizationCode }
+  })
+
+  it.live("exchanges an authorization code for the authorizer's tokens, once", () =>
+    Effect.gen(function*() {
+      const { authorizationCode, mock, token } = yield* authorized
+      const answer = yield* call(mock, "api_query_auth", { component_appid: appId, authorization_code: authorizationCode }, { token })
+      const info = answer.authorization_info
+      assert.strictEqual(info.authorizer_appid, officialAccount.appId)
+      assert.strictEqual(info.expires_in, 7200)
+      assert.match(info.authorizer_refresh_token, /^refreshtoken@@@/)
+      assert.deepStrictEqual(info.func_info[0], { funcscope_category: { id: 1 } })
+      assertError(
+        yield* call(mock, "api_query_auth", { component_appid: appId, authorization_code: authorizationCode }, { token }),
+        61010,
+        "code is expired"
+      )
+    }).pipe(Effect.scoped))
+
+  it.live("an unknown authorization code: 61009; an expired one: 61010", () =>
+    Effect.gen(function*() {
+      const { authorizationCode, mock } = yield* authorized
+      const token = yield* fetchToken(mock)
+      assertError(yield* call(mock, "api_query_auth", { component_appid: appId, authorization_code: "queryauthcode@@@nope" }, { token }), 61009, "code is invalid")
+      yield* Effect.promise(() => mock.admin.advanceClock(3600))
+      const fresh = yield* fetchToken(mock)
+      assertError(yield* call(mock, "api_query_auth", { component_appid: appId, authorization_code: authorizationCode }, { token: fresh }), 61010, "code is expired")
+    }).pipe(Effect.scoped))
+
+  it.live("refreshes the authorizer token with its refresh token; a wrong one: 61023; after revocation: 61003", () =>
+    Effect.gen(function*() {
+      const { authorizationCode, mock, token } = yield* authorized
+      const { authorization_info } = yield* call(mock, "api_query_auth", { component_appid: appId, authorization_code: authorizationCode }, { token })
+      const refresh = (refreshToken: string) =>
+        call(mock, "api_authorizer_token", {
+          component_appid: appId,
+          authorizer_appid: officialAccount.appId,
+          authorizer_refresh_token: refreshToken
+        }, { token })
+      const refreshed = yield* refresh(authorization_info.authorizer_refresh_token)
+      assert.strictEqual(refreshed.authorizer_refresh_token, authorization_info.authorizer_refresh_token)
+      assert.notStrictEqual(refreshed.authorizer_access_token, authorization_info.authorizer_access_token)
+      assertError(yield* refresh("refreshtoken@@@wrong"), 61023, "refresh_token is invalid")
+      yield* Effect.promise(() => mock.admin.revoke(appId, officialAccount.appId))
+      assertError(yield* refresh(authorization_info.authorizer_refresh_token), 61003, "component is not authorized by this account")
+    }).pipe(Effect.scoped))
+})
+
+describe("api_start_push_ticket", () => {
+  it.live("takes component_secret, answers errcode 0, and issues a new ticket", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const before = yield* Effect.promise(() => mock.admin.ticket(appId))
+      const answer = yield* call(mock, "api_start_push_ticket", { component_appid: appId, component_secret: component.appSecret })
+      assert.deepStrictEqual(answer, { errcode: 0, errmsg: "ok" })
+      yield* Effect.sleep("50 millis")
+      const after = yield* Effect.promise(() => mock.admin.ticket(appId))
+      assert.notStrictEqual(after.ticket, before.ticket)
+    }).pipe(Effect.scoped))
+
+  it.live("a wrong secret: 40125; the appsecret field name is not the one it reads: 41004", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      assert.strictEqual((yield* call(mock, "api_start_push_ticket", { component_appid: appId, component_secret: "x" })).errcode, 40125)
+      assert.strictEqual(
+        (yield* call(mock, "api_start_push_ticket", { component_appid: appId, component_appsecret: component.appSecret })).errcode,
+        41004
+      )
+    }).pipe(Effect.scoped))
+})

@@ -1,0 +1,78 @@
+import { Effect, Schedule } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as MockServer from "../src/MockServer.js"
+import type { MockConfigInput } from "../src/MockConfig.js"
+import { defaults } from "../src/MockConfig.js"
+
+export const component = defaults.components[0]!
+export const appId = component.appId
+export const officialAccount = defaults.authorizers![0]!
+export const miniProgram = defaults.authorizers![1]!
+
+/** A fresh mock for one test, closed afterwards. */
+export const withMock = (config: Partial<MockConfigInput> = {}) =>
+  Effect.acquireRelease(
+    Effect.promise(() => MockServer.start({ config: { ...defaults, ...config } })),
+    (mock) => Effect.promise(() => mock.close())
+  )
+
+/** POSTs to a WeChat endpoint of the mock and reads the JSON answer. */
+export const call = (
+  mock: MockServer.RunningMock,
+  endpoint: string,
+  body: unknown,
+  options: { readonly token?: string; readonly contentType?: string; readonly raw?: string } = {}
+) =>
+  Effect.promise(async () => {
+    const query = options.token === undefined ? "" : `?component_access_token=${encodeURIComponent(options.token)}`
+    const response = await fetch(`${mock.url}/cgi-bin/component/${endpoint}${query}`, {
+      method: "POST",
+      body: options.raw ?? JSON.stringify(body),
+      headers: { "content-type": options.contentType ?? "application/json" }
+    })
+    return (await response.json()) as Record<string, any>
+  })
+
+/** A fresh token for the default component, through the real endpoint. */
+export const fetchToken = (mock: MockServer.RunningMock) =>
+  Effect.gen(function*() {
+    const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
+    const answer = yield* call(mock, "api_component_token", {
+      component_appid: appId,
+      component_appsecret: component.appSecret,
+      component_verify_ticket: ticket
+    })
+    return answer.component_access_token as string
+  })
+
+/** A local HTTP server that records pushes and answers them with `reply`. */
+export const startReceiver = (reply: (n: number) => string = () => "success") =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly received: Array<{ readonly url: string; readonly body: string }>; readonly server: Http.Server }>(
+      (resume) => {
+        const received: Array<{ url: string; body: string }> = []
+        const server = Http.createServer((req, res) => {
+          let body = ""
+          req.setEncoding("utf8").on("data", (chunk: string) => (body += chunk)).on("end", () => {
+            received.push({ url: req.url ?? "", body })
+            res.end(reply(received.length))
+          })
+        })
+        server.listen(0, "127.0.0.1", () =>
+          resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, received, server })))
+      }
+    ),
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+/** Waits (real time) until `check` holds, for pushes that travel on their own. */
+export const eventually = (check: () => boolean, what: string) =>
+  Effect.suspend(() => (check() ? Effect.void : Effect.fail(what))).pipe(
+    Effect.retry({ times: 150, schedule: Schedule.spaced("20 millis") }),
+    Effect.orDie
+  )
