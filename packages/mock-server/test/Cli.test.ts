@@ -1,0 +1,76 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { spawn } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const bin = fileURLToPath(new URL("../bin/wxopen-mock.js", import.meta.url))
+
+/** Runs the CLI until it prints `lines` lines (then stops it) or exits; its output and exit code. */
+const run = (args: ReadonlyArray<string>, lines = Infinity) =>
+  Effect.async<{ readonly stdout: string; readonly stderr: string; readonly code: number | null; readonly url?: string }>((resume) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    let url: string | undefined
+    child.stdout.setEncoding("utf8").on("data", async (chunk: string) => {
+      stdout += chunk
+      if (stdout.split("\n").length > lines && url === undefined) {
+        url = /^listening on (\S+)/.exec(stdout)?.[1]
+        // While it runs, the mock answers as WeChat.
+        const answer = await fetch(`${url}/cgi-bin/component/api_create_preauthcode`, { method: "POST", body: "{}" }).then((r) => r.json())
+        stdout += `\nanswer: ${JSON.stringify(answer)}`
+        child.kill("SIGTERM")
+      }
+    })
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("exit", (code) => resume(Effect.succeed({ stdout, stderr, code, ...(url === undefined ? {} : { url }) })))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+describe("wxopen-mock", () => {
+  it.live("prints `listening on` first, then the credentials, and answers as WeChat", () =>
+    Effect.gen(function*() {
+      const result = yield* run(["--port", "0"], 3)
+      const [first, second] = result.stdout.split("\n")
+      assert.match(first!, /^listening on http:\/\/127\.0\.0\.1:\d+$/)
+      assert.match(second!, /^component wx0c0ffee000000001: appSecret=wxopen-mock-app-secret token=wxopenMockToken encodingAesKey=\w{43}/)
+      assert.match(result.stdout, /answer: \{"errcode":41018,"errmsg":"missing component_appid rid: /)
+      assert.strictEqual(result.code, 0)
+    }))
+
+  it.live("runs with a configuration file", () =>
+    Effect.gen(function*() {
+      const file = join(mkdtempSync(join(tmpdir(), "wxopen-mock-")), "mock.json")
+      writeFileSync(file, JSON.stringify({
+        components: [{ appId: "wx00000000000000aa", appSecret: "s", token: "tok", encodingAesKey: "a".repeat(43), pushUrl: "http://127.0.0.1:9/x" }],
+        authorizers: [{ appId: "wx00000000000000bb", name: "Shop", type: "miniProgram" }]
+      }))
+      const result = yield* run(["--port", "0", "--config", file], 3)
+      assert.match(result.stdout, /component wx00000000000000aa: appSecret=s token=tok .* pushUrl=http:\/\/127\.0\.0\.1:9\/x/)
+      assert.match(result.stdout, /authorizer wx00000000000000bb: Shop \(miniProgram\)/)
+    }))
+
+  it.live("a bad configuration file is refused with the fields at fault, exit code 2", () =>
+    Effect.gen(function*() {
+      const file = join(mkdtempSync(join(tmpdir(), "wxopen-mock-")), "bad.json")
+      writeFileSync(file, JSON.stringify({ components: [{ appId: "wx12", appSecret: "s", token: "t", encodingAesKey: "short" }], extra: 1 }))
+      const result = yield* run(["--config", file])
+      assert.strictEqual(result.code, 2)
+      assert.include(result.stderr, "components.0.appId")
+      assert.include(result.stderr, "components.0.token")
+      assert.include(result.stderr, "components.0.encodingAesKey")
+      assert.include(result.stderr, "extra")
+    }))
+
+  it.live("a file that is not JSON, or a bad flag, exits 2", () =>
+    Effect.gen(function*() {
+      const file = join(mkdtempSync(join(tmpdir(), "wxopen-mock-")), "broken.json")
+      writeFileSync(file, "{ components: ")
+      assert.strictEqual((yield* run(["--config", file])).code, 2)
+      assert.strictEqual((yield* run(["--port", "nope"])).code, 2)
+      assert.strictEqual((yield* run(["--bogus"])).code, 2)
+    }))
+})
