@@ -3,25 +3,29 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
-// Every module opens with an example; this compiles each one against the sources, as a user would write it.
-const src = fileURLToPath(new URL("../src/", import.meta.url))
+// Every module of every package opens with an example; this compiles each one against the sources, as a user
+// would write it (`@wxopen/<package>` imports point at that package's sources).
+const packages = fileURLToPath(new URL("../../", import.meta.url))
 const out = fileURLToPath(new URL("../.examples/", import.meta.url))
 
-const examples = readdirSync(src)
-  .filter((file) => file.endsWith(".ts"))
-  .flatMap((file) => {
-    const text = readFileSync(src + file, "utf8")
-    const blocks = [...text.matchAll(/@example\n \* ```ts\n([\s\S]*?) \* ```/g)].map((m) =>
-      m[1]!.split("\n").map((line) => line.replace(/^ \* ?/, "")).join("\n")
-    )
-    return blocks.map((code, i) => ({ name: `${file.replace(/\.ts$/, "")}-${i}`, code }))
-  })
+const modules = readdirSync(packages).flatMap((pkg) =>
+  readdirSync(`${packages}${pkg}/src`)
+    .filter((file) => file.endsWith(".ts") && file !== "index.ts" && file !== "cli.ts")
+    .map((file) => ({ pkg, file, name: `${pkg}-${file.replace(/\.ts$/, "")}` }))
+)
+
+const examples = modules.flatMap(({ file, name, pkg }) => {
+  const text = readFileSync(`${packages}${pkg}/src/${file}`, "utf8")
+  const blocks = [...text.matchAll(/@example\n \* ```ts\n([\s\S]*?) \* ```/g)].map((m) =>
+    m[1]!.split("\n").map((line) => line.replace(/^ \* ?/, "")).join("\n")
+  )
+  return blocks.map((code, i) => ({ name: `${name}-${i}`, code }))
+})
 
 describe("module examples", () => {
-  it("every public module has one", () => {
-    const modules = readdirSync(src).filter((file) => file.endsWith(".ts") && file !== "index.ts")
-    for (const module of modules) {
-      assert.isTrue(examples.some((e) => e.name.startsWith(module.replace(/\.ts$/, "") + "-")), `${module} has no example`)
+  it("every public module of @wxopen/core has one", () => {
+    for (const { file, name, pkg } of modules.filter((m) => m.pkg === "core")) {
+      assert.isTrue(examples.some((e) => e.name.startsWith(`${name}-`)), `${pkg}/src/${file} has no example`)
     }
   })
 
@@ -30,7 +34,7 @@ describe("module examples", () => {
     mkdirSync(out, { recursive: true })
     const files = examples.map(({ code, name }) => {
       const path = `${out}${name}.ts`
-      writeFileSync(path, code.replace(/from "@wxopen\/core"/g, `from "../src/index.js"`) + "\nexport {}\n")
+      writeFileSync(path, code.replace(/from "@wxopen\/([a-z-]+)"/g, `from "../../$1/src/index.js"`) + "\nexport {}\n")
       return path
     })
     const program = ts.createProgram(files, {

@@ -69,6 +69,12 @@ export const MockConfig = Schema.Struct({
   }),
   /** How many requests the journal keeps. */
   journalLimit: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1_000 }),
+  /**
+   * How many unused, unexpired pre-authorization codes a component may hold;
+   * the oldest goes past it, so that a load test cannot grow the mock's memory
+   * without bound.
+   */
+  maxLivePreAuthCodes: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 100_000 }),
   /** Real-time delays between the attempts at a push that did not get `success`. */
   pushRetryDelaysMs: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.nonNegative())), {
     default: () => [1_000, 2_000, 4_000]

@@ -7,7 +7,8 @@
  *
  * The state is a plain object, the one json-server's router shows under
  * `/__admin/state`. Nothing in it grows with traffic for ever: expired entries
- * are pruned, and live pre-authorization codes are capped.
+ * are pruned, and live pre-authorization codes are capped
+ * (`maxLivePreAuthCodes`; WeChat's own limit is not known).
  *
  * @since 0.1.0
  */
@@ -175,16 +176,6 @@ const lifetimes = {
 }
 
 /**
- * How many unused, unexpired pre-authorization codes a component may hold;
- * the oldest goes past it. WeChat's own limit is unknown; this one bounds the
- * mock's memory under a load test.
- *
- * @since 0.1.0
- * @category constants
- */
-export const maxLiveCodes = 100_000
-
-/**
  * The mock WeChat's state and behaviour.
  *
  * @since 0.1.0
@@ -277,7 +268,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   }
 
   const issuePreAuthCode = (appId: string, now: number) => {
-    if (liveCodes >= maxLiveCodes) {
+    if (liveCodes >= config.maxLivePreAuthCodes) {
       for (const key in state.preAuthCodes) {
         if (state.preAuthCodes[key]!.usedAt === undefined) liveCodes--
         delete state.preAuthCodes[key]

@@ -61,6 +61,20 @@ describe("faults", () => {
       assert.isString(JSON.parse(answer.text).pre_auth_code)
     }).pipe(Effect.scoped))
 
+  it.live("a random delay between minMs and maxMs", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      yield* Effect.promise(() => mock.admin.addFault({ endpoint: "api_create_preauthcode", times: 3, fault: { type: "delay", minMs: 100, maxMs: 200 } }))
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now()
+        yield* preAuth(mock, token)
+        const took = Date.now() - started
+        assert.isAtLeast(took, 95)
+        assert.isBelow(took, 1_000)
+      }
+    }).pipe(Effect.scoped))
+
   it.live("a connection reset", () =>
     Effect.gen(function*() {
       const mock = yield* withMock()
@@ -174,6 +188,16 @@ describe("state", () => {
       const state = yield* Effect.promise(() => mock.admin.state())
       assert.strictEqual(Object.keys(state.preAuthCodes).length, 0)
       assert.strictEqual(Object.keys(state.tokens).length, 0)
+    }).pipe(Effect.scoped))
+
+  it.live("live pre-authorization codes are capped: the oldest goes", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ maxLivePreAuthCodes: 10 })
+      const token = yield* fetchToken(mock)
+      const codes: Array<string> = []
+      for (let i = 0; i < 25; i++) codes.push(JSON.parse((yield* preAuth(mock, token)).text).pre_auth_code)
+      const held = Object.keys((yield* Effect.promise(() => mock.admin.state())).preAuthCodes)
+      assert.deepStrictEqual(held, codes.slice(-10))
     }).pipe(Effect.scoped))
 
   it.live("the state view is read only", () =>
