@@ -5,8 +5,8 @@
  */
 import type { Rule } from "./Faults.js"
 import type { Entry, Query } from "./Journal.js"
-import type { PushRecord } from "./Pusher.js"
-import type { State } from "./WeChatState.js"
+import type { PushRecord } from "./internal/Pusher.js"
+import type { State } from "./internal/WeChatState.js"
 
 /**
  * The admin API of one running mock.

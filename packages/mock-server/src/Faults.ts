@@ -4,7 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Either, ParseResult, Schema } from "effect"
+import { Either, Schema } from "effect"
+import { Endpoint, formatIssues } from "./MockConfig.js"
+
+// At most a minute: a longer delay is a hang, which `reset` or a client timeout models better.
+const Delay = Schema.Int.pipe(Schema.between(0, 60_000))
 
 /**
  * What a fault does instead of (or before) WeChat's answer.
@@ -15,19 +19,21 @@ import { Either, ParseResult, Schema } from "effect"
  * - `reset`: the connection is destroyed without an answer;
  * - `empty`: HTTP 200 with an empty body;
  * - `malformed`: HTTP 200 with a body that is not JSON;
- * - `truncated`: the real answer, cut in half.
+ * - `truncated`: the real answer's length announced, half of it sent, then
+ *   the connection closed.
  *
  * @since 0.1.0
  * @category models
  */
 export const Fault = Schema.Union(
   Schema.Struct({ type: Schema.Literal("errcode"), errcode: Schema.Int, errmsg: Schema.optional(Schema.String) }),
-  Schema.Struct({ type: Schema.Literal("status"), status: Schema.Int.pipe(Schema.between(100, 599)), body: Schema.optional(Schema.String) }),
+  // 4xx and 5xx only: a 1xx would leave clients waiting, a 204 or 304 cannot carry the HTML body.
+  Schema.Struct({ type: Schema.Literal("status"), status: Schema.Int.pipe(Schema.between(400, 599)), body: Schema.optional(Schema.String) }),
   Schema.Struct({
     type: Schema.Literal("delay"),
-    ms: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
-    minMs: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
-    maxMs: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
+    ms: Schema.optional(Delay),
+    minMs: Schema.optional(Delay),
+    maxMs: Schema.optional(Delay)
   }),
   Schema.Struct({ type: Schema.Literal("reset", "empty", "malformed", "truncated") })
 )
@@ -46,7 +52,7 @@ export type Fault = typeof Fault.Type
  * @category models
  */
 export const Rule = Schema.Struct({
-  endpoint: Schema.String,
+  endpoint: Schema.Union(Endpoint, Schema.Literal("*")),
   fault: Fault,
   times: Schema.optional(Schema.Int.pipe(Schema.positive())),
   probability: Schema.optional(Schema.Number.pipe(Schema.between(0, 1)))
@@ -76,7 +82,7 @@ export interface ActiveRule extends Rule {
  * @category parsing
  */
 export const decodeRule = (input: unknown): Either.Either<Rule, string> =>
-  Either.mapLeft(Schema.decodeUnknownEither(Rule)(input), (error) => ParseResult.TreeFormatter.formatErrorSync(error))
+  Either.mapLeft(Schema.decodeUnknownEither(Rule, { errors: "all" })(input), formatIssues)
 
 /**
  * The active rules.

@@ -21,7 +21,7 @@ export interface Entry {
   /** The WeChat endpoint (last path segment), when it is one. */
   readonly endpoint?: string
   readonly query: Readonly<Record<string, string>>
-  /** The JSON body, masked; or the raw text's length when it is not JSON. */
+  /** The JSON body, masked; or the raw text's length when it is not JSON or over 4 KiB. */
   readonly body: unknown
   readonly status: number
   readonly errcode?: number
@@ -29,19 +29,12 @@ export interface Entry {
   readonly fault?: string
 }
 
-const secretKeys = new Set([
-  "component_appsecret",
-  "component_secret",
-  "component_verify_ticket",
-  "component_access_token",
-  "authorizer_refresh_token",
-  "authorizer_access_token",
-  "authorization_code",
-  "access_token"
-])
+// Any key that names a secret, however it is spelled: component_appsecret, secret, access_token, authorization_code…
+const secretKey = /secret|token|ticket|code|key|password/i
 
 /**
- * A copy of a query or body with every secret value replaced by `***`.
+ * A copy of a query or body with the value of every key that names a secret
+ * (secret, token, ticket, code, key, password, in any spelling) replaced by `***`.
  *
  * @since 0.1.0
  * @category masking
@@ -50,7 +43,7 @@ export const mask = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(mask)
   if (typeof value !== "object" || value === null) return value
   return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [key, secretKeys.has(key) ? "***" : mask(inner)])
+    Object.entries(value).map(([key, inner]) => [key, secretKey.test(key) ? "***" : mask(inner)])
   )
 }
 

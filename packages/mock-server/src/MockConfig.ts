@@ -11,6 +11,37 @@ import { Either, ParseResult, Schema } from "effect"
 const AppId = Schema.String.pipe(Schema.pattern(/^wx[0-9a-f]{16}$/, { message: () => "an appid is wx and 16 hex digits" }))
 
 /**
+ * The WeChat endpoints the mock serves, by the last segment of their path.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Endpoint = Schema.Literal(
+  "api_component_token",
+  "api_create_preauthcode",
+  "api_query_auth",
+  "api_authorizer_token",
+  "api_start_push_ticket"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Endpoint = typeof Endpoint.Type
+
+/**
+ * The daily quotas that apply unless the configuration overrides them.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultQuotas: Readonly<Partial<Record<Endpoint, number>>> = {
+  api_component_token: 10_000,
+  api_start_push_ticket: 1_000
+}
+
+/**
  * A component the mock serves.
  *
  * @since 0.1.0
@@ -27,7 +58,7 @@ export const Component = Schema.Struct({
   /** Caller IPs allowed; any when absent. */
   ipWhitelist: Schema.optional(Schema.Array(Schema.String)),
   /** Endpoints answered 48001 (API not granted). */
-  deniedApis: Schema.optional(Schema.Array(Schema.String))
+  deniedApis: Schema.optional(Schema.Array(Endpoint))
 })
 
 /**
@@ -63,16 +94,16 @@ export type Authorizer = typeof Authorizer.Type
 export const MockConfig = Schema.Struct({
   components: Schema.NonEmptyArray(Component),
   authorizers: Schema.optionalWith(Schema.Array(Authorizer), { default: () => [] }),
-  /** Daily calls allowed per component and endpoint; 45009 past it. */
-  quotas: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Int.pipe(Schema.nonNegative()) }), {
-    default: () => ({ api_component_token: 10_000 })
+  /** Daily calls allowed per component and endpoint, over {@link defaultQuotas}; 45009 past it. */
+  quotas: Schema.optionalWith(Schema.partial(Schema.Record({ key: Endpoint, value: Schema.Int.pipe(Schema.nonNegative()) })), {
+    default: () => ({})
   }),
   /** How many requests the journal keeps. */
   journalLimit: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1_000 }),
   /**
-   * How many unused, unexpired pre-authorization codes a component may hold;
-   * the oldest goes past it, so that a load test cannot grow the mock's memory
-   * without bound.
+   * How many unused, unexpired pre-authorization codes the mock holds, all
+   * components together; the oldest goes past it, so that a load test cannot
+   * grow the mock's memory without bound.
    */
   maxLivePreAuthCodes: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 100_000 }),
   /** Real-time delays between the attempts at a push that did not get `success`. */
@@ -123,10 +154,15 @@ export const defaults: MockConfigInput = {
  * @category parsing
  */
 export const decode = (input: unknown): Either.Either<MockConfig, string> =>
-  Either.mapLeft(
-    Schema.decodeUnknownEither(MockConfig, { errors: "all", onExcessProperty: "error" })(input),
-    (error) =>
-      ParseResult.ArrayFormatter.formatErrorSync(error)
-        .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`)
-        .join("\n")
-  )
+  Either.mapLeft(Schema.decodeUnknownEither(MockConfig, { errors: "all", onExcessProperty: "error" })(input), formatIssues)
+
+/**
+ * A decoding error as one line per field at fault: `path.to.field: what is wrong`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const formatIssues = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`)
+    .join("\n")

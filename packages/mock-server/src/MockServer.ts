@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Either, Layer } from "effect"
+import { Context, Effect, Either, Layer, Schema } from "effect"
 import jsonServer from "json-server"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -26,8 +26,8 @@ import * as AdminClient from "./AdminClient.js"
 import * as Faults from "./Faults.js"
 import * as Journal from "./Journal.js"
 import * as MockConfig from "./MockConfig.js"
-import * as Pusher from "./Pusher.js"
-import * as WeChatState from "./WeChatState.js"
+import * as Pusher from "./internal/Pusher.js"
+import * as WeChatState from "./internal/WeChatState.js"
 
 /**
  * How the mock is started.
@@ -66,6 +66,12 @@ export interface RunningMock {
  * @category constants
  */
 export const maxBodyBytes = 1024 * 1024
+
+/** The furthest the admin API moves the clock in one call: ten years. */
+const maxAdvanceSeconds = 10 * 365 * 24 * 3600
+
+// Work that runs on its own (pushes, ticks) must never turn into an unhandled rejection.
+const background = (work: Promise<unknown>): void => void work.catch(() => {})
 
 type Handler = (req: IncomingMessage & { params?: Record<string, string> }, res: ServerResponse, body: string) => Promise<void> | void
 
@@ -108,9 +114,24 @@ const makeApp = (config: MockConfig.MockConfig) => {
   const router = jsonServer.router(state.state as unknown as object)
   const app = jsonServer.create()
 
+  const tick = () => {
+    state.prune()
+    return Promise.all(pusher.tick())
+  }
+  const delays = new Set<NodeJS.Timeout>()
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        delays.delete(timer)
+        resolve()
+      }, ms).unref()
+      delays.add(timer)
+    })
+
   const wechat: Handler = async (req, res, body) => {
     const url = new URL(req.url ?? "/", "http://mock.invalid")
-    const endpoint = url.pathname.split("/").pop() ?? ""
+    // Only /cgi-bin/component/NAME is an endpoint: a deeper path is not.
+    const endpoint = /^\/cgi-bin\/component\/([^/]+)$/.exec(url.pathname)?.[1] ?? ""
     const query = Object.fromEntries(url.searchParams)
     const json = body === "" ? undefined : parseJson(body)
     const entry = {
@@ -119,17 +140,17 @@ const makeApp = (config: MockConfig.MockConfig) => {
       path: url.pathname,
       endpoint,
       query: Journal.mask(query) as Record<string, string>,
-      body: json === undefined ? { characters: body.length } : Journal.mask(json)
+      // Kept whole up to 4 KiB: past that, only its length, so that the journal's memory stays bounded in bytes too.
+      body: json === undefined || body.length > 4096 ? { characters: body.length } : Journal.mask(json)
     }
     const fault = faults.take(endpoint)
     if (fault?.type === "delay") {
-      const ms = fault.ms ?? (fault.minMs ?? 0) + Math.random() * ((fault.maxMs ?? fault.minMs ?? 0) - (fault.minMs ?? 0))
-      await new Promise((resolve) => setTimeout(resolve, ms))
+      await wait(fault.ms ?? (fault.minMs ?? 0) + Math.random() * ((fault.maxMs ?? fault.minMs ?? 0) - (fault.minMs ?? 0)))
     }
     const fire = fault !== undefined && fault.type !== "delay" ? fault : undefined
     if (fire?.type === "reset") {
       journal.record({ ...entry, status: 0, fault: "reset" })
-      req.socket.destroy()
+      req.socket.resetAndDestroy()
       return
     }
     if (fire?.type === "status") {
@@ -155,12 +176,18 @@ const makeApp = (config: MockConfig.MockConfig) => {
         ip: (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "")
       })
     if (fire === undefined && endpoint === "api_start_push_ticket" && answer.errcode === 0) {
-      void pusher.pushTicket((json as { component_appid: string }).component_appid)
+      background(pusher.pushTicket((json as { component_appid: string }).component_appid))
     }
     const errcode = typeof answer.errcode === "number" && answer.errcode !== 0 ? { errcode: answer.errcode } : {}
     const text = JSON.stringify(answer)
     journal.record({ ...entry, status: 200, ...errcode, ...(fire === undefined ? {} : { fault: fire.type }) })
-    send(res, 200, fire?.type === "truncated" ? text.slice(0, Math.floor(text.length / 2)) : text, "application/json; charset=utf-8")
+    if (fire?.type === "truncated") {
+      // The length of the whole answer is announced, half of it is sent, and the connection ends.
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) })
+      res.write(text.slice(0, Math.floor(text.length / 2)), () => req.socket.destroy())
+      return
+    }
+    send(res, 200, text, "application/json; charset=utf-8")
   }
 
   const admin: Record<string, Handler> = {
@@ -168,11 +195,11 @@ const makeApp = (config: MockConfig.MockConfig) => {
     "GET /clock": (_, res) => sendJson(res, { now: new Date(clock.now()).toISOString(), offsetMs }),
     "POST /clock": async (_, res, body) => {
       const seconds = (parseJson(body) as { advanceSeconds?: unknown } | undefined)?.advanceSeconds
-      if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-        return sendJson(res, { error: "advanceSeconds must be a non-negative number" }, 400)
+      if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0 || seconds > maxAdvanceSeconds) {
+        return sendJson(res, { error: `advanceSeconds must be a number from 0 to ${maxAdvanceSeconds} (ten years)` }, 400)
       }
       offsetMs += seconds * 1000
-      await Promise.all(pusher.tick())
+      await tick()
       sendJson(res, { now: new Date(clock.now()).toISOString(), offsetMs })
     },
     "GET /faults": (_, res) => sendJson(res, faults.list()),
@@ -193,6 +220,8 @@ const makeApp = (config: MockConfig.MockConfig) => {
       const endpoint = params.get("endpoint") ?? undefined
       const errcode = number("errcode")
       const limit = number("limit")
+      if (errcode !== undefined && !Number.isInteger(errcode)) return sendJson(res, { error: "errcode must be an integer" }, 400)
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return sendJson(res, { error: "limit must be a positive integer" }, 400)
       sendJson(res, journal.query({
         ...(endpoint === undefined ? {} : { endpoint }),
         ...(errcode === undefined ? {} : { errcode }),
@@ -209,7 +238,7 @@ const makeApp = (config: MockConfig.MockConfig) => {
       faults.clear()
       journal.clear()
       pusher.reset()
-      await Promise.all(pusher.tick())
+      await tick()
       sendJson(res, { ok: true })
     },
     "GET /components/:appId/ticket": (req, res) => {
@@ -260,12 +289,34 @@ const makeApp = (config: MockConfig.MockConfig) => {
   app.use("/__admin/state", router)
   app.all("/cgi-bin/component/*", route(wechat))
   app.use((_req: IncomingMessage, res: ServerResponse) => sendJson(res, WeChatState.error(48001, "api not found"), 404))
+  // What Express itself refuses (a malformed percent-escape in the path, say) is answered as WeChat would.
+  app.use((_error: unknown, _req: IncomingMessage, res: ServerResponse, _next: unknown) => sendJson(res, WeChatState.error(47001), 400))
 
-  return { app, state, faults, journal, pusher, clock }
+  const close = () => {
+    for (const timer of delays) clearTimeout(timer)
+    delays.clear()
+    pusher.close()
+  }
+  return { app, pusher, tick, close }
 }
 
 /**
- * Starts a mock; its first tickets are issued and pushed at once.
+ * The mock could not start: an invalid configuration, or a port it could not
+ * listen on.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MockStartError extends Schema.TaggedError<MockStartError>()("MockStartError", { detail: Schema.String }) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `the mock WeChat could not start: ${this.detail}`
+  }
+}
+
+/**
+ * Starts a mock; its first tickets are issued and pushed at once. Rejects
+ * with a {@link MockStartError}.
  *
  * @since 0.1.0
  * @category constructors
@@ -273,19 +324,22 @@ const makeApp = (config: MockConfig.MockConfig) => {
 export const start = async (options: Options = {}): Promise<RunningMock> => {
   const config = Either.getOrThrowWith(
     MockConfig.decode(options.config ?? MockConfig.defaults),
-    (error) => new Error(`invalid mock configuration:\n${error}`)
+    (error) => new MockStartError({ detail: `invalid configuration:\n${error}` })
   )
-  const { app, pusher } = makeApp(config)
+  const { app, close, tick } = makeApp(config)
   const host = options.host ?? "127.0.0.1"
   const server = await new Promise<Server>((resolve, reject) => {
     const listening: Server = app.listen(options.port ?? 0, host, () => resolve(listening))
-    listening.on("error", reject)
+    listening.on("error", (error) => reject(new MockStartError({ detail: error.message })))
   })
+  // An upload that never ends is cut off rather than read for ever.
+  server.requestTimeout = 30_000
+  server.headersTimeout = 10_000
   const { port } = server.address() as AddressInfo
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`
-  void Promise.all(pusher.tick())
-  // Real time moves the mock's clock too: due tickets go out without a request to notice them.
-  const timer = setInterval(() => void Promise.all(pusher.tick()), 1_000).unref()
+  background(tick())
+  // Real time moves the mock's clock too: due tickets go out, and expired state goes, without a request.
+  const timer = setInterval(() => background(tick()), 1_000).unref()
   return {
     url,
     admin: AdminClient.make(url),
@@ -293,7 +347,7 @@ export const start = async (options: Options = {}): Promise<RunningMock> => {
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(timer)
-        pusher.close()
+        close()
         server.closeAllConnections()
         server.close(() => resolve())
       })
@@ -315,11 +369,14 @@ export class MockServer extends Context.Tag("@wxopen/mock-server/MockServer")<Mo
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<MockServer> =>
+export const layer = (options: Options = {}): Layer.Layer<MockServer, MockStartError> =>
   Layer.scoped(
     MockServer,
     Effect.acquireRelease(
-      Effect.promise(() => start(options)),
+      Effect.tryPromise({
+        try: () => start(options),
+        catch: (error) => error instanceof MockStartError ? error : new MockStartError({ detail: String(error) })
+      }),
       (mock) => Effect.promise(() => mock.close())
     )
   )

@@ -12,20 +12,6 @@
 export * as AdminClient from "./AdminClient.js"
 
 /**
- * Faults on demand.
- *
- * @since 0.1.0
- */
-export * as Faults from "./Faults.js"
-
-/**
- * The bounded, masked journal of requests.
- *
- * @since 0.1.0
- */
-export * as Journal from "./Journal.js"
-
-/**
  * The configuration file and its defaults.
  *
  * @since 0.1.0
@@ -40,8 +26,23 @@ export * as MockConfig from "./MockConfig.js"
 export * as MockServer from "./MockServer.js"
 
 /**
- * WeChat's state and answers.
+ * A fault rule of the admin API, and the faults it can inject.
  *
  * @since 0.1.0
  */
-export * as WeChatState from "./WeChatState.js"
+export type { Fault, Rule as FaultRule } from "./Faults.js"
+
+/**
+ * An entry of the journal, and what a journal query filters on.
+ *
+ * @since 0.1.0
+ */
+export type { Entry as JournalEntry, Query as JournalQuery } from "./Journal.js"
+
+/**
+ * A push and its attempts, and the mock's state, as the admin API shows them.
+ *
+ * @since 0.1.0
+ */
+export type { Attempt as PushAttempt, PushRecord } from "./internal/Pusher.js"
+export type { State } from "./internal/WeChatState.js"

@@ -126,7 +126,7 @@ describe("@wxopen/core against the mock", () => {
       ["a connection reset", { type: "reset" }, "TransportError", "RequestFailed"],
       ["an empty body", { type: "empty" }, "MalformedResponseError", "NotJson"],
       ["malformed JSON", { type: "malformed" }, "MalformedResponseError", "NotJson"],
-      ["a truncated body", { type: "truncated" }, "MalformedResponseError", "NotJson"]
+      ["a truncated body", { type: "truncated" }, "TransportError", "RequestFailed"]
     ]
     for (const [name, fault, tag, detail] of cases) {
       it.live(name, () =>

@@ -216,3 +216,65 @@ describe("api_start_push_ticket", () => {
       )
     }).pipe(Effect.scoped))
 })
+
+describe("more of WeChat's behaviour", () => {
+  it.live("a token sent in the body instead of the query string: 40001", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      const answer = yield* call(mock, "api_create_preauthcode", { component_appid: appId, component_access_token: token })
+      assert.strictEqual(answer.errcode, 40001)
+    }).pipe(Effect.scoped))
+
+  it.live("41018 and 41002 on the endpoints that need them", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      assert.strictEqual((yield* call(mock, "api_query_auth", { authorization_code: "x" }, { token })).errcode, 41018)
+      assert.strictEqual((yield* call(mock, "api_create_preauthcode", {}, { token })).errcode, 41018)
+      assert.strictEqual((yield* call(mock, "api_authorizer_token", { component_appid: appId }, { token })).errcode, 41002)
+    }).pipe(Effect.scoped))
+
+  it.live("a pre-authorization code expires after 1,800 s", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      const { pre_auth_code } = yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token })
+      yield* Effect.promise(() => mock.admin.advanceClock(1800))
+      const refused = yield* Effect.promise(() =>
+        fetch(`${mock.url}/__admin/authorizations`, {
+          method: "POST",
+          body: JSON.stringify({ componentAppId: appId, authorizerAppId: officialAccount.appId, preAuthCode: pre_auth_code })
+        }).then((r) => r.json())
+      )
+      assert.deepStrictEqual(refused, { error: "pre_auth_code expired" })
+    }).pipe(Effect.scoped))
+
+  it.live("re-authorizing rotates the refresh token; the old one works for 5 more minutes, then 61023", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      const exchange = (authorizationCode: string, componentToken: string) =>
+        call(mock, "api_query_auth", { component_appid: appId, authorization_code: authorizationCode }, { token: componentToken })
+          .pipe(Effect.map((answer) => answer.authorization_info.authorizer_refresh_token as string))
+      const first = yield* Effect.promise(() => mock.admin.authorize({ componentAppId: appId, authorizerAppId: officialAccount.appId }))
+      const oldRefresh = yield* exchange(first.authorizationCode, token)
+      const again = yield* Effect.promise(() => mock.admin.authorize({ componentAppId: appId, authorizerAppId: officialAccount.appId }))
+      const newRefresh = yield* exchange(again.authorizationCode, token)
+      assert.notStrictEqual(newRefresh, oldRefresh)
+      const refresh = (refreshToken: string, componentToken: string) =>
+        call(mock, "api_authorizer_token", { component_appid: appId, authorizer_appid: officialAccount.appId, authorizer_refresh_token: refreshToken }, { token: componentToken })
+      assert.strictEqual((yield* refresh(oldRefresh, token)).authorizer_refresh_token, newRefresh)
+      yield* Effect.promise(() => mock.admin.advanceClock(301))
+      assert.strictEqual((yield* refresh(oldRefresh, token)).errcode, 61023)
+      assert.strictEqual((yield* refresh(newRefresh, token)).authorizer_refresh_token, newRefresh)
+    }).pipe(Effect.scoped))
+
+  it.live("a configured quota for one endpoint keeps the defaults of the others (api_start_push_ticket: 1,000 a day)", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ quotas: { api_create_preauthcode: 5 } })
+      const start = () => call(mock, "api_start_push_ticket", { component_appid: appId, component_secret: component.appSecret })
+      for (let i = 0; i < 1000; i++) assert.strictEqual((yield* start()).errcode, 0)
+      assert.strictEqual((yield* start()).errcode, 45009)
+    }).pipe(Effect.scoped), 60_000)
+})

@@ -76,3 +76,28 @@ export const eventually = (check: () => boolean, what: string) =>
     Effect.retry({ times: 150, schedule: Schedule.spaced("20 millis") }),
     Effect.orDie
   )
+
+/** A request with node:http, to see what fetch hides: the announced length, the bytes received, the socket error. */
+export const rawRequest = (url: string, body: string) =>
+  Effect.async<{ readonly status?: number; readonly announced?: number; readonly received: number; readonly error?: string }>((resume) => {
+    let received = 0
+    let status: number | undefined
+    let announced: number | undefined
+    const done = (error?: string) =>
+      resume(Effect.succeed({
+        received,
+        ...(status === undefined ? {} : { status }),
+        ...(announced === undefined ? {} : { announced }),
+        ...(error === undefined ? {} : { error })
+      }))
+    const request = Http.request(url, { method: "POST", headers: { "content-type": "application/json" } }, (response) => {
+      status = response.statusCode
+      announced = Number(response.headers["content-length"])
+      response.on("data", (chunk: Buffer) => (received += chunk.length))
+      response.on("end", () => done())
+      response.on("error", (error: NodeJS.ErrnoException) => done(error.code ?? error.message))
+      response.on("aborted", () => done("aborted"))
+    })
+    request.on("error", (error: NodeJS.ErrnoException) => done(error.code ?? error.message))
+    request.end(body)
+  })

@@ -7,13 +7,13 @@
  *
  * The state is a plain object, the one json-server's router shows under
  * `/__admin/state`. Nothing in it grows with traffic for ever: expired entries
- * are pruned, and live pre-authorization codes are capped
+ * are pruned, and live pre-authorization codes are capped across components
  * (`maxLivePreAuthCodes`; WeChat's own limit is not known).
  *
  * @since 0.1.0
  */
 import * as Crypto from "node:crypto"
-import type { Authorizer, Component, MockConfig } from "./MockConfig.js"
+import { type Authorizer, type Component, defaultQuotas, type Endpoint, type MockConfig } from "../MockConfig.js"
 
 /**
  * @since 0.1.0
@@ -62,6 +62,9 @@ export interface AuthorizationRecord {
   accessToken: string
   accessTokenExpiresAt: number
   refreshToken: string
+  /** The refresh token a re-authorization replaced, honoured until `previousRefreshTokenUntil`. */
+  previousRefreshToken?: string
+  previousRefreshTokenUntil?: number
 }
 
 /**
@@ -139,6 +142,8 @@ const hex = (bytes: number) => Crypto.randomBytes(bytes).toString("hex")
 const rid = () => `${hex(4)}-${hex(4)}-${hex(4)}`
 const random = (length: number) =>
   Crypto.randomBytes(length).toString("base64url").slice(0, length)
+/** An access token shaped like WeChat's: a short prefix, then opaque characters. */
+const accessToken = (now: number) => `${Math.floor(now / 1000) % 100}_${random(120)}`
 
 /**
  * A WeChat error body: the code, its text, and a fresh `rid`.
@@ -198,8 +203,8 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
 
   const component = (appId: string) => state.components.find((c) => c.appId === appId)
 
-  const prune = (now: number) => {
-    if (now - lastPrune < minute) return
+  const prune = (now: number = clock.now()) => {
+    if (now - lastPrune < minute && now >= lastPrune) return
     lastPrune = now
     const day = new Date(now).toISOString().slice(0, 10)
     // Kept a while past their end, so that the mock still answers "expired" rather than "invalid".
@@ -237,7 +242,10 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
 
   const checkToken = (request: Request, appId: string, now: number): Answer | undefined => {
     const token = request.query.component_access_token
-    if (token === undefined || token === "") return error(41001)
+    if (token === undefined || token === "") {
+      // WeChat reads the token from the query string only; one sent in the body is an invalid credential.
+      return "component_access_token" in (request.json as Record<string, unknown>) ? error(40001) : error(41001)
+    }
     const record = state.tokens[token]
     if (record === undefined || record.componentAppId !== appId) return error(40001)
     if (record.expiresAt <= now) return error(42001)
@@ -246,7 +254,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   }
 
   const spend = (appId: string, endpoint: string, now: number): Answer | undefined => {
-    const limit = config.quotas[endpoint]
+    const limit = config.quotas[endpoint as Endpoint] ?? defaultQuotas[endpoint as Endpoint]
     if (limit === undefined) return undefined
     const key = `${new Date(now).toISOString().slice(0, 10)}:${appId}:${endpoint}`
     const used = state.quota[key] ?? 0
@@ -262,7 +270,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     for (const record of Object.values(state.tokens)) {
       if (record.componentAppId === appId && record.supersededAt === undefined) record.supersededAt = now
     }
-    const token = `${Math.floor(now / 1000) % 100}_${random(120)}`
+    const token = accessToken(now)
     state.tokens[token] = { componentAppId: appId, expiresAt: now + lifetimes.componentToken }
     return token
   }
@@ -305,7 +313,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       record.usedAt = now
       const authorization = state.authorizations[`${c.appId}:${record.authorizerAppId}`]
       if (authorization === undefined) return error(61003)
-      authorization.accessToken = `${Math.floor(now / 1000) % 100}_${random(120)}`
+      authorization.accessToken = accessToken(now)
       authorization.accessTokenExpiresAt = now + lifetimes.authorizerToken
       return {
         authorization_info: {
@@ -324,8 +332,11 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       if (typeof body.authorizer_appid !== "string" || body.authorizer_appid === "") return error(41002)
       const authorization = state.authorizations[`${c.appId}:${body.authorizer_appid}`]
       if (authorization === undefined) return error(61003)
-      if (body.authorizer_refresh_token !== authorization.refreshToken) return error(61023)
-      authorization.accessToken = `${Math.floor(now / 1000) % 100}_${random(120)}`
+      const given = body.authorizer_refresh_token
+      const current = given === authorization.refreshToken
+      const previous = given === authorization.previousRefreshToken && now <= (authorization.previousRefreshTokenUntil ?? 0)
+      if (!current && !previous) return error(61023)
+      authorization.accessToken = accessToken(now)
       authorization.accessTokenExpiresAt = now + lifetimes.authorizerToken
       return {
         authorizer_access_token: authorization.accessToken,
@@ -347,8 +358,11 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     reset: (): State => {
       state = initial()
       liveCodes = 0
+      lastPrune = clock.now()
       return state
     },
+    /** Drops expired state; runs at most once a minute of mock time. */
+    prune: (): void => prune(),
     component,
     /** Answers one request to a WeChat endpoint. */
     answer: (request: Request): Answer => {
@@ -361,7 +375,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       }
       const identified = identify(request)
       if ("refused" in identified) return identified.refused
-      if (identified.component.deniedApis?.includes(request.endpoint)) return error(48001)
+      if (identified.component.deniedApis?.includes(request.endpoint as Endpoint)) return error(48001)
       return handler(request, identified.component, now)
     },
     /** A new verify ticket for a component, valid 12 hours from now. */
@@ -404,12 +418,16 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       }
       const key = `${options.componentAppId}:${options.authorizerAppId}`
       const existing = state.authorizations[key]
-      state.authorizations[key] = existing ?? {
+      // A re-authorization rotates the refresh token; the old one keeps working for the grace period.
+      state.authorizations[key] = {
         componentAppId: options.componentAppId,
         authorizerAppId: options.authorizerAppId,
-        accessToken: "",
-        accessTokenExpiresAt: 0,
-        refreshToken: `refreshtoken@@@${random(40)}`
+        accessToken: existing?.accessToken ?? "",
+        accessTokenExpiresAt: existing?.accessTokenExpiresAt ?? 0,
+        refreshToken: `refreshtoken@@@${random(40)}`,
+        ...(existing === undefined
+          ? {}
+          : { previousRefreshToken: existing.refreshToken, previousRefreshTokenUntil: now + lifetimes.grace })
       }
       const authorizationCode = `queryauthcode@@@${random(86)}`
       const expiresAt = now + lifetimes.authCode

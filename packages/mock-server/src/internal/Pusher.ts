@@ -4,14 +4,14 @@
  * new verify ticket on start, every 10 minutes of mock time and on demand;
  * authorization events when they happen. A push that does not get `success`
  * back is recorded as failed and tried again after each of the configured
- * delays.
+ * delays, in the background: callers wait for the first attempt only.
  *
  * @since 0.1.0
  */
 import { MessageCrypto, PushEvent } from "@wxopen/core"
 import { DateTime, Either, Redacted } from "effect"
 import * as Crypto from "node:crypto"
-import type { Component, MockConfig } from "./MockConfig.js"
+import type { Component, MockConfig } from "../MockConfig.js"
 import type { WeChatState } from "./WeChatState.js"
 
 /**
@@ -88,53 +88,59 @@ export const make = (options: {
       }, { once: true })
     })
 
-  const deliver = async (c: Component, event: PushEvent.PushEvent): Promise<PushRecord | undefined> => {
-    if (c.pushUrl === undefined || closed) return undefined
+  // Answers once the first attempt is over; the retries, if any, go on in the background.
+  const deliver = (c: Component, event: PushEvent.PushEvent): Promise<PushRecord | undefined> => {
+    if (c.pushUrl === undefined || closed) return Promise.resolve(undefined)
+    const pushUrl = c.pushUrl
     const crypto = cryptoOf(c)
-    const record: PushRecord = { id: next++, componentAppId: c.appId, infoType: event.infoType, url: c.pushUrl, attempts: [], delivered: false }
+    const record: PushRecord = { id: next++, componentAppId: c.appId, infoType: event.infoType, url: pushUrl, attempts: [], delivered: false }
     pushes.push(record)
     if (pushes.length > keptPushes) pushes = pushes.slice(-keptPushes)
     const controller = new AbortController()
     inFlight.add(controller)
-    try {
-      const delays = [0, ...config.pushRetryDelaysMs]
-      for (const delay of delays) {
-        if (delay > 0) await sleep(delay, controller.signal)
-        if (controller.signal.aborted) break
-        const timestamp = String(Math.floor(clock.now() / 1000))
-        const nonce = String(Crypto.randomInt(1_000_000_000))
-        const encrypted = crypto.encrypt(PushEvent.toXml(event))
-        const query = new URLSearchParams({
-          signature: Crypto.createHash("sha1").update([c.token, timestamp, nonce].sort().join("")).digest("hex"),
-          timestamp,
-          nonce,
-          encrypt_type: "aes",
-          msg_signature: crypto.sign(timestamp, nonce, encrypted)
+
+    const attempt = async () => {
+      const timestamp = String(Math.floor(clock.now() / 1000))
+      const nonce = String(Crypto.randomInt(1_000_000_000))
+      const encrypted = crypto.encrypt(PushEvent.toXml(event))
+      const query = new URLSearchParams({
+        signature: Crypto.createHash("sha1").update([c.token, timestamp, nonce].sort().join("")).digest("hex"),
+        timestamp,
+        nonce,
+        encrypt_type: "aes",
+        msg_signature: crypto.sign(timestamp, nonce, encrypted)
+      })
+      const url = `${pushUrl}${pushUrl.includes("?") ? "&" : "?"}${query}`
+      const body = `<xml><AppId><![CDATA[${c.appId}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`
+      const at = new Date().toISOString()
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          body,
+          headers: { "content-type": "text/xml" },
+          signal: AbortSignal.any([controller.signal, AbortSignal.timeout(attemptTimeoutMs)])
         })
-        const url = `${c.pushUrl}${c.pushUrl.includes("?") ? "&" : "?"}${query}`
-        const body = `<xml><AppId><![CDATA[${c.appId}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`
-        const at = new Date().toISOString()
-        try {
-          const response = await fetch(url, {
-            method: "POST",
-            body,
-            headers: { "content-type": "text/xml" },
-            signal: AbortSignal.any([controller.signal, AbortSignal.timeout(attemptTimeoutMs)])
-          })
-          const answer = (await response.text()).slice(0, 200)
-          record.attempts.push({ at, status: response.status, answer })
-          if (response.status === 200 && answer === "success") {
-            record.delivered = true
-            break
-          }
-        } catch (cause) {
-          record.attempts.push({ at, error: cause instanceof Error ? cause.message : String(cause) })
-        }
+        const answer = (await response.text()).slice(0, 200)
+        record.attempts.push({ at, status: response.status, answer })
+        record.delivered = response.status === 200 && answer === "success"
+      } catch (cause) {
+        record.attempts.push({ at, error: cause instanceof Error ? cause.message : String(cause) })
       }
-    } finally {
-      inFlight.delete(controller)
     }
-    return record
+
+    const retries = async () => {
+      for (const delay of config.pushRetryDelaysMs) {
+        if (record.delivered || controller.signal.aborted) break
+        await sleep(delay, controller.signal)
+        if (controller.signal.aborted) break
+        await attempt()
+      }
+    }
+
+    return attempt().then(() => {
+      void retries().finally(() => inFlight.delete(controller))
+      return record
+    })
   }
 
   const pushTicket = async (appId: string) => {
@@ -197,7 +203,10 @@ export const make = (options: {
         .map((c) => pushTicket(c.appId))
     },
     list: (): ReadonlyArray<PushRecord> => pushes,
+    /** Forgets pushes and stops the retries under way: a ticket from before a reset never lands after it. */
     reset: (): void => {
+      for (const controller of inFlight) controller.abort()
+      inFlight.clear()
       pushes = []
       lastTicketAt.clear()
     },
