@@ -41,6 +41,13 @@ describe("wxopen-mock", () => {
       assert.strictEqual(result.code, 0)
     }))
 
+  it.live("listens on the --host given", () =>
+    Effect.gen(function*() {
+      const result = yield* run(["--port", "0", "--host", "127.0.0.2"], 3)
+      assert.match(result.stdout, /^listening on http:\/\/127\.0\.0\.2:\d+\n/)
+      assert.match(result.stdout, /answer: \{"errcode":41018/)
+    }))
+
   it.live("runs with a configuration file", () =>
     Effect.gen(function*() {
       const file = join(mkdtempSync(join(tmpdir(), "wxopen-mock-")), "mock.json")

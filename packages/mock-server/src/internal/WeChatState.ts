@@ -156,20 +156,6 @@ export const error = (errcode: number, text = errmsgs[errcode] ?? "unknown error
   errmsg: `${text} rid: ${rid()}`
 })
 
-/**
- * The endpoints the mock serves.
- *
- * @since 0.1.0
- * @category constants
- */
-export const endpoints = [
-  "api_component_token",
-  "api_create_preauthcode",
-  "api_query_auth",
-  "api_authorizer_token",
-  "api_start_push_ticket"
-] as const
-
 const minute = 60_000
 const lifetimes = {
   ticket: 12 * 60 * minute,
