@@ -32,11 +32,11 @@ import type { HttpClient } from "@effect/platform/HttpClient"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
 import { ComponentConfig } from "./ComponentConfig.js"
 import * as ComponentApi from "./internal/componentApi.js"
+import * as Refresh from "./internal/refresh.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { type AccessToken, TokenStore, TokenStoreError, type VerifyTicket } from "./TokenStore.js"
 import {
   AccessTokenError,
-  TransportError,
   VerifyTicketError,
   WeChatError as WeChatErrorSchema,
   type WeChatError
@@ -51,14 +51,14 @@ import {
 export const ticketLifetime: Duration.Duration = Duration.hours(12)
 
 /**
- * How long one process may hold the refresh lease. The fetch it guards is cut
+ * How long one process may hold a refresh lease. The fetch it guards is cut
  * off well before (at {@link refreshDeadline}), so the lease never lapses
  * while its holder still works.
  *
  * @since 0.1.0
  * @category constants
  */
-export const refreshLeaseTtl: Duration.Duration = Duration.minutes(2)
+export const refreshLeaseTtl: Duration.Duration = Refresh.leaseTtl
 
 /**
  * How long a token fetch may take, retries included, before it fails.
@@ -66,7 +66,7 @@ export const refreshLeaseTtl: Duration.Duration = Duration.minutes(2)
  * @since 0.1.0
  * @category constants
  */
-export const refreshDeadline: Duration.Duration = Duration.seconds(90)
+export const refreshDeadline: Duration.Duration = Refresh.deadline
 
 /**
  * The name of the component's refresh lease in the {@link TokenStore.TokenStore | TokenStore}.
@@ -137,16 +137,6 @@ export const make: Effect.Effect<
   const request = yield* ComponentApi.make
   const singleFlight = yield* SingleFlight.make<AccessToken, ComponentTokenError>()
   const appId = config.appId
-  const margin = Duration.toMillis(config.refreshMargin)
-  const leaseKey = refreshLeaseKey(appId)
-
-  const storedWithAtLeast = (millis: number) =>
-    Effect.zipWith(
-      store.getComponentToken(appId),
-      Clock.currentTimeMillis,
-      (token, now) => Option.filter(token, ({ expiresAt }) => expiresAt - now > 0 && expiresAt - now >= millis)
-    )
-  const stored = storedWithAtLeast(margin)
 
   // The last push WeChat refused (61005, 61006). It is not sent again: only a new push is worth a request.
   let refused: { readonly ticket: VerifyTicket; readonly error: VerifyTicketError } | undefined
@@ -194,49 +184,21 @@ export const make: Effect.Effect<
     return token
   }).pipe(Effect.withSpan("ComponentToken.fetch", { attributes: { "wechat.component_appid": appId } }))
 
-  // Under the lease, read again: the previous holder may have just written a token.
-  const fetchUnderLease = Effect.flatMap(stored, Option.match({ onSome: Effect.succeed, onNone: () => fetch })).pipe(
-    Effect.timeoutFail({
-      duration: refreshDeadline,
-      onTimeout: () =>
-        new TransportError({
-          endpoint: "api_component_token",
-          reason: "Timeout",
-          detail: `the token fetch, retries included, took longer than ${Duration.format(refreshDeadline)}`
-        })
-    })
-  )
-
-  const refresh: Effect.Effect<AccessToken, ComponentTokenError> = Effect.gen(function*() {
-    while (true) {
-      const fetched = yield* store.withLease(leaseKey, refreshLeaseTtl, fetchUnderLease)
-      if (Option.isSome(fetched)) return fetched.value
-      yield* store.awaitLease(leaseKey)
-      const current = yield* stored
-      if (Option.isSome(current)) return current.value
-    }
+  const refresher = Refresh.make({
+    store,
+    read: store.getComponentToken(appId),
+    fetch,
+    leaseKey: refreshLeaseKey(appId),
+    margin: Duration.toMillis(config.refreshMargin),
+    endpoint: "api_component_token",
+    name: "component_access_token"
   })
 
-  // Inside the margin the stored token still works: a failed refresh falls back on it rather than fail the caller.
-  const refreshOrFallBack = singleFlight(appId, refresh).pipe(
-    Effect.catchAll((error) =>
-      Effect.flatMap(
-        storedWithAtLeast(0),
-        Option.match({
-          onNone: () => Effect.fail(error),
-          onSome: (token) =>
-            Effect.as(
-              Effect.logWarning("refreshing the component_access_token failed; using the current one until it expires")
-                .pipe(Effect.annotateLogs({ componentAppId: appId, error: error.message })),
-              token
-            )
-        })
-      )
-    )
-  )
-
   return {
-    get: Effect.flatMap(stored, Option.match({ onSome: Effect.succeed, onNone: () => refreshOrFallBack })).pipe(
+    get: Effect.flatMap(
+      refresher.fresh,
+      Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(appId, refresher.refresh) })
+    ).pipe(
       Effect.withSpan("ComponentToken.get", { attributes: { "wechat.component_appid": appId } })
     ),
     invalidate: (token) =>

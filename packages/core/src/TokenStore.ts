@@ -1,6 +1,10 @@
 /**
  * Where the verify ticket and the tokens live, keyed by component appid.
  *
+ * It also holds, per component, the tokens of every account that authorized
+ * it (its refresh token above all: losing it means the merchant authorizes
+ * again).
+ *
  * The contract is written so that a shared store (Redis) can implement it for
  * several processes without callers changing:
  * - writes never go backwards: an older ticket (by creation) or token (by
@@ -58,6 +62,20 @@ export interface AccessToken {
 }
 
 /**
+ * What a component holds for an account that authorized it: the authorizer
+ * access token with its expiry (Unix epoch milliseconds), and the refresh
+ * token, which is all that stands between the merchant and authorizing again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizerTokens {
+  readonly accessToken: Redacted.Redacted<string>
+  readonly expiresAt: number
+  readonly refreshToken: Redacted.Redacted<string>
+}
+
+/**
  * The store could not be read or written (a shared store that is down, say).
  *
  * @since 0.1.0
@@ -102,6 +120,31 @@ export interface Service {
     componentAppId: string,
     expected: Redacted.Redacted<string>
   ) => Effect.Effect<boolean, TokenStoreError>
+  /** An authorizer's tokens, if the component holds them. */
+  readonly getAuthorizer: (
+    componentAppId: string,
+    authorizerAppId: string
+  ) => Effect.Effect<Option.Option<AuthorizerTokens>, TokenStoreError>
+  /**
+   * Stores an authorizer's tokens unless the stored access token expires later.
+   * Answers whether they were stored.
+   */
+  readonly setAuthorizer: (
+    componentAppId: string,
+    authorizerAppId: string,
+    tokens: AuthorizerTokens
+  ) => Effect.Effect<boolean, TokenStoreError>
+  /**
+   * Marks the authorizer's access token expired if its value is still
+   * `expected`; the refresh token is kept. Answers whether it did.
+   */
+  readonly invalidateAuthorizer: (
+    componentAppId: string,
+    authorizerAppId: string,
+    expected: Redacted.Redacted<string>
+  ) => Effect.Effect<boolean, TokenStoreError>
+  /** Forgets an authorizer (it revoked the authorization). Answers whether there was one. */
+  readonly deleteAuthorizer: (componentAppId: string, authorizerAppId: string) => Effect.Effect<boolean, TokenStoreError>
   /**
    * Runs `effect` holding the lease named `key` for at most `ttl`, and
    * releases it afterwards; `None` without running it when another holder has
@@ -147,6 +190,8 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
   const tickets = new Map<string, VerifyTicket>()
   const tokens = new Map<string, AccessToken>()
   const leases = new Map<string, Lease>()
+  const authorizers = new Map<string, AuthorizerTokens>()
+  const authorizerKey = (componentAppId: string, authorizerAppId: string) => `${componentAppId}\u0000${authorizerAppId}`
 
   const service: Service = {
     getTicket: (componentAppId) => Effect.sync(() => Option.fromNullable(tickets.get(componentAppId))),
@@ -160,6 +205,20 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
         tokens.delete(componentAppId)
         return true
       }),
+    getAuthorizer: (componentAppId, authorizerAppId) =>
+      Effect.sync(() => Option.fromNullable(authorizers.get(authorizerKey(componentAppId, authorizerAppId)))),
+    setAuthorizer: (componentAppId, authorizerAppId, tokens) =>
+      setUnlessNewer(authorizers, authorizerKey(componentAppId, authorizerAppId), tokens, (t) => t.expiresAt),
+    invalidateAuthorizer: (componentAppId, authorizerAppId, expected) =>
+      Effect.sync(() => {
+        const key = authorizerKey(componentAppId, authorizerAppId)
+        const current = authorizers.get(key)
+        if (current === undefined || Redacted.value(current.accessToken) !== Redacted.value(expected)) return false
+        authorizers.set(key, { ...current, expiresAt: 0 })
+        return true
+      }),
+    deleteAuthorizer: (componentAppId, authorizerAppId) =>
+      Effect.sync(() => authorizers.delete(authorizerKey(componentAppId, authorizerAppId))),
     withLease: (key, ttl, effect) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {

@@ -56,6 +56,43 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       assert.isFalse(yield* store.deleteComponentToken(a, secret("t2")))
     }))
 
+    test("an authorizer's tokens read back per component and authorizer; older never replace newer", Effect.gen(function*() {
+      const store = yield* TokenStore
+      const tokens = (access: string, expiresAt: number, refresh = "refresh-1") => ({
+        accessToken: secret(access),
+        expiresAt,
+        refreshToken: secret(refresh)
+      })
+      assert.isTrue(Option.isNone(yield* store.getAuthorizer(a, "wxauth1")))
+      assert.isTrue(yield* store.setAuthorizer(a, "wxauth1", tokens("at-2", 20_000, "refresh-2")))
+      assert.isFalse(yield* store.setAuthorizer(a, "wxauth1", tokens("at-1", 10_000)))
+      const stored = Option.getOrThrow(yield* store.getAuthorizer(a, "wxauth1"))
+      assert.deepStrictEqual([Redacted.value(stored.accessToken), Redacted.value(stored.refreshToken)], ["at-2", "refresh-2"])
+      assert.isTrue(Option.isNone(yield* store.getAuthorizer(b, "wxauth1")))
+      assert.isTrue(Option.isNone(yield* store.getAuthorizer(a, "wxauth2")))
+    }))
+
+    test("invalidating an authorizer's access token keeps its refresh token, and only if it is still the one named", Effect.gen(function*() {
+      const store = yield* TokenStore
+      yield* store.setAuthorizer(a, "wxauth1", { accessToken: secret("at-1"), expiresAt: 10_000, refreshToken: secret("rt") })
+      assert.isFalse(yield* store.invalidateAuthorizer(a, "wxauth1", secret("at-0")))
+      assert.strictEqual(Option.getOrThrow(yield* store.getAuthorizer(a, "wxauth1")).expiresAt, 10_000)
+      assert.isTrue(yield* store.invalidateAuthorizer(a, "wxauth1", secret("at-1")))
+      const stored = Option.getOrThrow(yield* store.getAuthorizer(a, "wxauth1"))
+      assert.strictEqual(stored.expiresAt, 0)
+      assert.strictEqual(Redacted.value(stored.refreshToken), "rt")
+      // A fresh token replaces the invalidated one.
+      assert.isTrue(yield* store.setAuthorizer(a, "wxauth1", { accessToken: secret("at-2"), expiresAt: 5_000, refreshToken: secret("rt") }))
+    }))
+
+    test("deleting an authorizer forgets it", Effect.gen(function*() {
+      const store = yield* TokenStore
+      yield* store.setAuthorizer(a, "wxauth1", { accessToken: secret("at"), expiresAt: 1, refreshToken: secret("rt") })
+      assert.isTrue(yield* store.deleteAuthorizer(a, "wxauth1"))
+      assert.isTrue(Option.isNone(yield* store.getAuthorizer(a, "wxauth1")))
+      assert.isFalse(yield* store.deleteAuthorizer(a, "wxauth1"))
+    }))
+
     test("a lease has one holder at a time and is free again after release", Effect.gen(function*() {
       const store = yield* TokenStore
       const inside = yield* Deferred.make<void>()

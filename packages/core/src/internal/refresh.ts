@@ -1,0 +1,101 @@
+/**
+ * Keeping a token valid, for any kind of token: use the stored one while it
+ * has at least the margin left; otherwise refresh it under the store's lease
+ * (one process at a time; the others wait, then read what it wrote), with the
+ * fetch cut off at a deadline inside the lease; and if a refresh fails while
+ * the stored token has not expired yet, fall back on it with a warning.
+ *
+ * In-process single flight is the caller's: it wraps {@link Refresher.refresh}.
+ */
+import { Clock, Duration, Effect, Option } from "effect"
+import type { Service as TokenStore, TokenStoreError } from "../TokenStore.js"
+import { type Endpoint, TransportError } from "../WeChatError.js"
+
+/** How long one process may hold a refresh lease. */
+export const leaseTtl: Duration.Duration = Duration.minutes(2)
+
+/** How long a fetch may take, retries included: well inside the lease. */
+export const deadline: Duration.Duration = Duration.seconds(90)
+
+/** What is refreshed: a token with its expiry. */
+export interface Expiring {
+  readonly expiresAt: number
+}
+
+/** One token to keep valid. */
+export interface Options<T extends Expiring, E> {
+  readonly store: TokenStore
+  /** The stored token, if any, expired or not. */
+  readonly read: Effect.Effect<Option.Option<T>, E>
+  /** Fetches a new token and stores it. */
+  readonly fetch: Effect.Effect<T, E>
+  readonly leaseKey: string
+  /** Refresh when less than this (milliseconds) is left. */
+  readonly margin: number
+  /** The endpoint a cut-off fetch is reported against. */
+  readonly endpoint: Endpoint
+  /** What the token is, for the log. */
+  readonly name: string
+}
+
+/** The stored token while it is usable, and the refresh when it is not. */
+export interface Refresher<T, E> {
+  /** The stored token, if it has at least the margin left. */
+  readonly fresh: Effect.Effect<Option.Option<T>, E>
+  /** A refresh under the lease, falling back on a stored token that has not expired. */
+  readonly refresh: Effect.Effect<T, E | TokenStoreError | TransportError>
+}
+
+export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T, E> => {
+  const { store } = options
+  const storedWithAtLeast = (millis: number) =>
+    Effect.zipWith(
+      options.read,
+      Clock.currentTimeMillis,
+      (token, now) => Option.filter(token, ({ expiresAt }) => expiresAt - now > 0 && expiresAt - now >= millis)
+    )
+  const fresh = storedWithAtLeast(options.margin)
+
+  // Under the lease, read again: the previous holder may have just written a token.
+  const fetchUnderLease = Effect.flatMap(fresh, Option.match({ onSome: Effect.succeed, onNone: () => options.fetch })).pipe(
+    Effect.timeoutFail({
+      duration: deadline,
+      onTimeout: () =>
+        new TransportError({
+          endpoint: options.endpoint,
+          reason: "Timeout",
+          detail: `the ${options.name} fetch, retries included, took longer than ${Duration.format(deadline)}`
+        })
+    })
+  )
+
+  const underLease: Effect.Effect<T, E | TokenStoreError | TransportError> = Effect.gen(function*() {
+    while (true) {
+      const fetched = yield* store.withLease(options.leaseKey, leaseTtl, fetchUnderLease)
+      if (Option.isSome(fetched)) return fetched.value
+      yield* store.awaitLease(options.leaseKey)
+      const current = yield* fresh
+      if (Option.isSome(current)) return current.value
+    }
+  })
+
+  // Inside the margin the stored token still works: a failed refresh falls back on it rather than fail the caller.
+  const refresh = underLease.pipe(
+    Effect.catchAll((error) =>
+      Effect.flatMap(
+        storedWithAtLeast(0),
+        Option.match({
+          onNone: () => Effect.fail(error),
+          onSome: (token) =>
+            Effect.as(
+              Effect.logWarning(`refreshing the ${options.name} failed; using the current one until it expires`).pipe(
+                Effect.annotateLogs({ error: error instanceof Error ? error.message : String(error) })
+              ),
+              token
+            )
+        })
+      )
+    )
+  )
+  return { fresh, refresh }
+}
