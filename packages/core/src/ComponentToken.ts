@@ -33,10 +33,10 @@ import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type
 import { ComponentConfig } from "./ComponentConfig.js"
 import * as ComponentApi from "./internal/componentApi.js"
 import * as Refresh from "./internal/refresh.js"
+import * as RetryOnce from "./internal/retryOnce.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { type AccessToken, TokenStore, TokenStoreError, type VerifyTicket } from "./TokenStore.js"
 import {
-  AccessTokenError,
   VerifyTicketError,
   WeChatError as WeChatErrorSchema,
   type WeChatError
@@ -242,14 +242,4 @@ export const get: Effect.Effect<AccessToken, ComponentTokenError, ComponentToken
 export const withToken = <A, E, R>(
   f: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | ComponentTokenError, R | ComponentToken> =>
-  Effect.flatMap(ComponentToken, (tokens) =>
-    Effect.flatMap(tokens.get, (token) =>
-      Effect.catchIf(
-        f(token.value),
-        (error): error is E & AccessTokenError => error instanceof AccessTokenError,
-        () =>
-          tokens.invalidate(token.value).pipe(
-            Effect.zipRight(tokens.get),
-            Effect.flatMap((fresh) => f(fresh.value))
-          )
-      )))
+  Effect.flatMap(ComponentToken, (tokens) => RetryOnce.withToken(tokens.get, tokens.invalidate, f))

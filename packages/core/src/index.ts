@@ -6,11 +6,25 @@
  */
 
 /**
+ * Exchanging an authorization code for the account's tokens.
+ *
+ * @since 0.1.0
+ */
+export * as Authorization from "./Authorization.js"
+
+/**
  * Authorization links for the merchant, PC and mobile.
  *
  * @since 0.1.0
  */
 export * as AuthorizationUrl from "./AuthorizationUrl.js"
+
+/**
+ * The access tokens of the accounts that authorized the component.
+ *
+ * @since 0.1.0
+ */
+export * as AuthorizerToken from "./AuthorizerToken.js"
 
 /**
  * The component's appid, secret, API base URL and token settings.

@@ -151,6 +151,8 @@ export const makeStub = (handlers: Partial<Record<string, Handler>> = {}) => {
     requests,
     count,
     issuedTokens: () => tokens,
+    /** Answers as this stub would, for a stub that delegates to another. */
+    handle: (endpoint: string, request: Received) => (handlers[endpoint] ?? defaults[endpoint])!(request, count(endpoint)),
     layer: Layer.succeed(HttpClient.HttpClient, client)
   }
 }

@@ -1,0 +1,103 @@
+/**
+ * The end of an authorization: the code WeChat hands back (on the redirect as
+ * `auth_code`, and in the `authorized` push) exchanged with `api_query_auth`
+ * for the account's tokens, which are stored in the
+ * {@link TokenStore.TokenStore | TokenStore} for `AuthorizerToken` to keep valid.
+ *
+ * A code is single use, so a request that may have reached WeChat is not sent
+ * again: only WeChat's own "busy" answers (-1, 45011) are retried, never a
+ * transport failure or a 5xx, whatever the `RetryPolicy` says.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Authorization } from "@wxopen/core"
+ *
+ * // in the handler of the redirect URI, with ?auth_code=… from the query
+ * const onRedirect = (authCode: string) =>
+ *   Authorization.exchange(authCode).pipe(
+ *     Effect.tap((authorization) => Effect.log(`authorized by ${authorization.authorizerAppId}`))
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { HttpClient } from "@effect/platform/HttpClient"
+import { Clock, DateTime, Effect, Redacted, Schedule, Schema } from "effect"
+import { ComponentConfig } from "./ComponentConfig.js"
+import { type ComponentToken, type ComponentTokenError, withToken } from "./ComponentToken.js"
+import * as ComponentApi from "./internal/componentApi.js"
+import { RetryPolicy } from "./RetryPolicy.js"
+import { TokenStore } from "./TokenStore.js"
+
+/**
+ * An account's authorization: which account, the permission sets it granted
+ * (`funcscope_category` ids), and when its first access token expires. The
+ * tokens themselves are in the token store.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Authorization extends Schema.Class<Authorization>("@wxopen/core/Authorization")({
+  authorizerAppId: Schema.NonEmptyString,
+  permissions: Schema.Array(Schema.Number),
+  accessTokenExpiresAt: Schema.DateTimeUtcFromSelf
+}) {}
+
+const Answer = Schema.Struct({
+  authorization_info: Schema.Struct({
+    authorizer_appid: Schema.NonEmptyString,
+    authorizer_access_token: Schema.Redacted(Schema.NonEmptyString),
+    expires_in: Schema.Number.pipe(Schema.int(), Schema.positive()),
+    authorizer_refresh_token: Schema.Redacted(Schema.NonEmptyString),
+    func_info: Schema.optionalWith(
+      Schema.Array(Schema.Struct({ funcscope_category: Schema.Struct({ id: Schema.Number }) })),
+      { default: () => [] }
+    )
+  })
+})
+
+/**
+ * Exchanges an authorization code for the account's tokens, stores them, and
+ * answers the authorization.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const exchange = (
+  authorizationCode: string | Redacted.Redacted<string>
+): Effect.Effect<Authorization, ComponentTokenError, ComponentToken | ComponentConfig | TokenStore | HttpClient> =>
+  Effect.gen(function*() {
+    const { appId } = yield* ComponentConfig
+    const store = yield* TokenStore
+    const request = yield* ComponentApi.make
+    const policy = yield* RetryPolicy
+    const code = typeof authorizationCode === "string" ? Redacted.make(authorizationCode) : authorizationCode
+    const sentAt = yield* Clock.currentTimeMillis
+    const { authorization_info: info } = yield* withToken((token) =>
+      request({
+        endpoint: "api_query_auth",
+        accessToken: token,
+        body: { component_appid: appId, authorization_code: Redacted.value(code) },
+        response: Answer,
+        secrets: [code]
+      })
+    ).pipe(
+      // Only answers that say WeChat did nothing are retried: the code is single use.
+      Effect.provideService(
+        RetryPolicy,
+        policy.pipe(Schedule.whileInput((error) => error._tag === "SystemBusyError" || error._tag === "QuotaError"))
+      )
+    )
+    const expiresAt = sentAt + info.expires_in * 1000
+    yield* store.setAuthorizer(appId, info.authorizer_appid, {
+      accessToken: info.authorizer_access_token,
+      expiresAt,
+      refreshToken: info.authorizer_refresh_token
+    })
+    return new Authorization({
+      authorizerAppId: info.authorizer_appid,
+      permissions: info.func_info.map((f) => f.funcscope_category.id),
+      accessTokenExpiresAt: DateTime.unsafeMake(expiresAt)
+    })
+  }).pipe(Effect.withSpan("Authorization.exchange"))

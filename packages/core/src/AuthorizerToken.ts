@@ -1,0 +1,216 @@
+/**
+ * The access tokens of the accounts that authorized the component, kept
+ * valid with `api_authorizer_token` and the stored refresh token, under the
+ * same rules as the component token: the stored token while it has the
+ * margin left, one refresh per account at a time (in-process and across
+ * processes, under the store's lease), compare-and-set invalidation, and a
+ * fallback on the stored token if a refresh fails before it expires.
+ *
+ * A refresh token that WeChat rotates is stored before the new access token
+ * is handed out. An invalid one (61023) is a `RefreshTokenError`: the merchant
+ * has to authorize again.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import { AuthorizerToken } from "@wxopen/core"
+ *
+ * // call an API on behalf of an account; a refused token is replaced and the call retried once
+ * const call = AuthorizerToken.withToken("wxfedcba9876543210", (token) => Effect.succeed(Redacted.value(token).length))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { HttpClient } from "@effect/platform/HttpClient"
+import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
+import { ComponentConfig } from "./ComponentConfig.js"
+import { ComponentToken, type ComponentTokenError, withToken as withComponentToken } from "./ComponentToken.js"
+import * as ComponentApi from "./internal/componentApi.js"
+import * as Refresh from "./internal/refresh.js"
+import * as RetryOnce from "./internal/retryOnce.js"
+import * as SingleFlight from "./internal/singleFlight.js"
+import { type AccessToken, type AuthorizerTokens, TokenStore, type TokenStoreError } from "./TokenStore.js"
+
+/**
+ * The component holds no refresh token for this account: it never authorized,
+ * its authorization code was never exchanged, or it revoked the authorization.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownAuthorizerError extends Schema.TaggedError<UnknownAuthorizerError>()("UnknownAuthorizerError", {
+  authorizerAppId: Schema.String
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `no refresh token is stored for ${this.authorizerAppId}: exchange its authorization code ` +
+      "(Authorization.exchange), or send the merchant an authorization link"
+  }
+}
+
+/**
+ * What can go wrong while getting an authorizer token.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AuthorizerTokenError = ComponentTokenError | UnknownAuthorizerError
+
+/**
+ * The authorizer token service of one component.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** An access token of `authorizerAppId` with at least the refresh margin left, refreshed if need be. */
+  readonly get: (authorizerAppId: string) => Effect.Effect<AccessToken, AuthorizerTokenError>
+  /** Marks the stored access token expired if it is still `token` (the refresh token stays). */
+  readonly invalidate: (authorizerAppId: string, token: Redacted.Redacted<string>) => Effect.Effect<boolean, TokenStoreError>
+}
+
+/**
+ * The authorizer token service as a service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class AuthorizerToken extends Context.Tag("@wxopen/core/AuthorizerToken")<AuthorizerToken, Service>() {}
+
+/**
+ * The name of an authorizer's refresh lease in the token store.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const refreshLeaseKey = (componentAppId: string, authorizerAppId: string): string =>
+  `authorizer_access_token:${componentAppId}:${authorizerAppId}`
+
+const Answer = Schema.Struct({
+  authorizer_access_token: Schema.Redacted(Schema.NonEmptyString),
+  expires_in: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  authorizer_refresh_token: Schema.optional(Schema.Redacted(Schema.NonEmptyString))
+})
+
+/**
+ * Builds the service; refreshes run in the given scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<
+  Service,
+  never,
+  ComponentConfig | TokenStore | ComponentToken | HttpClient | Scope.Scope
+> = Effect.gen(function*() {
+  const config = yield* ComponentConfig
+  const store = yield* TokenStore
+  const componentToken = yield* ComponentToken
+  const request = yield* ComponentApi.make
+  const singleFlight = yield* SingleFlight.make<AuthorizerTokens, AuthorizerTokenError>()
+  const appId = config.appId
+  const refreshers = new Map<string, Refresh.Refresher<AuthorizerTokens, AuthorizerTokenError>>()
+
+  const fetch = (authorizerAppId: string) =>
+    Effect.gen(function*() {
+      const current = yield* store.getAuthorizer(appId, authorizerAppId)
+      if (Option.isNone(current)) return yield* new UnknownAuthorizerError({ authorizerAppId })
+      const refreshToken = current.value.refreshToken
+      const sentAt = yield* Clock.currentTimeMillis
+      const answer = yield* withComponentToken((token) =>
+        request({
+          endpoint: "api_authorizer_token",
+          accessToken: token,
+          body: {
+            component_appid: appId,
+            authorizer_appid: authorizerAppId,
+            authorizer_refresh_token: Redacted.value(refreshToken)
+          },
+          response: Answer,
+          secrets: [refreshToken]
+        })
+      ).pipe(Effect.provideService(ComponentToken, componentToken))
+      const tokens: AuthorizerTokens = {
+        accessToken: answer.authorizer_access_token,
+        expiresAt: sentAt + answer.expires_in * 1000,
+        refreshToken: answer.authorizer_refresh_token ?? refreshToken
+      }
+      // Stored before it is handed out: a rotated refresh token must never exist only in memory.
+      yield* store.setAuthorizer(appId, authorizerAppId, tokens)
+      return tokens
+    }).pipe(
+      Effect.withSpan("AuthorizerToken.fetch", {
+        attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
+      })
+    )
+
+  const refresherOf = (authorizerAppId: string) => {
+    let refresher = refreshers.get(authorizerAppId)
+    if (refresher === undefined) {
+      refresher = Refresh.make({
+        store,
+        read: store.getAuthorizer(appId, authorizerAppId),
+        fetch: fetch(authorizerAppId),
+        leaseKey: refreshLeaseKey(appId, authorizerAppId),
+        margin: Duration.toMillis(config.refreshMargin),
+        endpoint: "api_authorizer_token",
+        name: "authorizer_access_token"
+      })
+      refreshers.set(authorizerAppId, refresher)
+    }
+    return refresher
+  }
+
+  const asAccessToken = (tokens: AuthorizerTokens): AccessToken => ({ value: tokens.accessToken, expiresAt: tokens.expiresAt })
+
+  return {
+    get: (authorizerAppId) => {
+      const refresher = refresherOf(authorizerAppId)
+      return Effect.flatMap(
+        refresher.fresh,
+        Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(authorizerAppId, refresher.refresh) })
+      ).pipe(
+        Effect.map(asAccessToken),
+        Effect.withSpan("AuthorizerToken.get", {
+          attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
+        })
+      )
+    },
+    invalidate: (authorizerAppId, token) =>
+      store.invalidateAuthorizer(appId, authorizerAppId, token).pipe(Effect.withSpan("AuthorizerToken.invalidate"))
+  }
+})
+
+/**
+ * The authorizer token service, from the component's configuration, token
+ * store, component token service and the user's HttpClient.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<AuthorizerToken, never, ComponentConfig | TokenStore | ComponentToken | HttpClient> =
+  Layer.scoped(AuthorizerToken, make)
+
+/**
+ * A valid access token of an account, from the service in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const get = (authorizerAppId: string): Effect.Effect<AccessToken, AuthorizerTokenError, AuthorizerToken> =>
+  Effect.flatMap(AuthorizerToken, (tokens) => tokens.get(authorizerAppId))
+
+/**
+ * Runs `f` with a valid access token of an account. If WeChat refuses it (the
+ * access-token family), marks it expired, gets a new one and runs `f` once
+ * more; a second refusal is returned as it is.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withToken = <A, E, R>(
+  authorizerAppId: string,
+  f: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | AuthorizerTokenError, R | AuthorizerToken> =>
+  Effect.flatMap(AuthorizerToken, (tokens) =>
+    RetryOnce.withToken(tokens.get(authorizerAppId), (token) => tokens.invalidate(authorizerAppId, token), f))

@@ -1,0 +1,24 @@
+/**
+ * The access-token rule, for any kind of token: run `f` with a token; if
+ * WeChat refuses it (the access-token family), invalidate it (compare-and-set),
+ * get a new one and run `f` once more. A second refusal is returned as it is.
+ */
+import { Effect, type Redacted } from "effect"
+import type { AccessToken, TokenStoreError } from "../TokenStore.js"
+import { AccessTokenError } from "../WeChatError.js"
+
+export const withToken = <A, E, R, EG>(
+  get: Effect.Effect<AccessToken, EG>,
+  invalidate: (token: Redacted.Redacted<string>) => Effect.Effect<boolean, TokenStoreError>,
+  f: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | EG | TokenStoreError, R> =>
+  Effect.flatMap(get, (token) =>
+    Effect.catchIf(
+      f(token.value),
+      (error): error is E & AccessTokenError => error instanceof AccessTokenError,
+      () =>
+        invalidate(token.value).pipe(
+          Effect.zipRight(get),
+          Effect.flatMap((fresh) => f(fresh.value))
+        )
+    ))
