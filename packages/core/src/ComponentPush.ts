@@ -2,7 +2,9 @@
  * The receiver of WeChat's pushes to the component's event URL
  * ("授权事件接收URL"): it checks the signature, decrypts, reads the event,
  * stores a verify ticket in the {@link TokenStore.TokenStore | TokenStore},
- * and hands every other event to your handler.
+ * exchanges the authorization code of an `authorized` push (the account's
+ * tokens are stored), forgets the tokens of an account that revoked, and
+ * hands every event but tickets to your handler.
  *
  * Mount it in any HTTP framework with {@link receive} (given the query
  * parameters and the raw body), or serve {@link httpApp} with
@@ -49,7 +51,9 @@ import {
   Schema,
   type Scope
 } from "effect"
+import * as Authorization from "./Authorization.js"
 import { ComponentConfig } from "./ComponentConfig.js"
+import type { ComponentToken } from "./ComponentToken.js"
 import * as ComponentApi from "./internal/componentApi.js"
 import { maxLength, parseFields } from "./internal/xml.js"
 import * as MessageCrypto from "./MessageCrypto.js"
@@ -141,10 +145,18 @@ export class ComponentPush extends Context.Tag("@wxopen/core/ComponentPush")<Com
  */
 export interface Options<R> {
   /**
-   * Runs for every event but verify tickets. Its failures are logged, not
-   * answered: WeChat only needs to know the push arrived.
+   * Runs for every event but verify tickets, after wxopen's own handling. Its
+   * failures are logged, not answered: WeChat only needs to know the push
+   * arrived.
    */
   readonly onEvent?: (event: PushEvent) => Effect.Effect<void, unknown, R>
+  /**
+   * Whether an `authorized` or `updateauthorized` push has its authorization
+   * code exchanged (`Authorization.exchange`), so that the account's tokens
+   * are stored. Default `true`. The code is single use: set `false` if your
+   * redirect handler exchanges it instead.
+   */
+  readonly exchangeOnAuthorized?: boolean
   /** How long {@link Service.receive} waits for `onEvent` before it answers; default 3 s, at most 4 s. */
   readonly handlerBudget?: Duration.DurationInput
 }
@@ -180,12 +192,17 @@ const param = (query: Delivery["query"], name: string): string | undefined => {
  */
 export const make = <R = never>(
   options: Options<R> = {}
-): Effect.Effect<Service, ConfigError.ConfigError, ComponentConfig | TokenStore | Scope.Scope | R> =>
+): Effect.Effect<
+  Service,
+  ConfigError.ConfigError,
+  ComponentConfig | TokenStore | ComponentToken | HttpClient | Scope.Scope | R
+> =>
   Effect.gen(function*() {
     const config = yield* ComponentConfig
     const store = yield* TokenStore
     const scope = yield* Effect.scope
-    const context = yield* Effect.context<R>()
+    const context = yield* Effect.context<R | ComponentConfig | TokenStore | ComponentToken | HttpClient>()
+    const exchange = options.exchangeOnAuthorized ?? true
     const budget = Duration.decode(options.handlerBudget ?? Duration.seconds(3))
     if (Duration.greaterThan(budget, maxHandlerBudget)) {
       return yield* Effect.fail(
@@ -247,12 +264,26 @@ export const make = <R = never>(
           )
         )
 
+    // wxopen's own part: store the account's tokens when it authorizes, forget them when it revokes.
+    const builtIn = (event: PushEvent): Effect.Effect<void, unknown, ComponentConfig | TokenStore | ComponentToken | HttpClient> => {
+      switch (event._tag) {
+        case "AuthorizedEvent":
+        case "UpdateAuthorizedEvent":
+          return exchange ? Effect.asVoid(Authorization.exchange(event.authorizationCode)) : Effect.void
+        case "UnauthorizedEvent":
+          return Effect.asVoid(store.deleteAuthorizer(config.appId, event.authorizerAppId))
+        default:
+          return Effect.void
+      }
+    }
+
     const handle = (event: PushEvent): Effect.Effect<void> => {
-      if (options.onEvent === undefined) return Effect.void
-      const run = options.onEvent(event).pipe(
-        Effect.catchAllCause((cause) => Effect.logWarning(`the handler of a ${event.infoType} push failed`, cause)),
-        Effect.provide(context)
-      )
+      const logged = <E, X>(effect: Effect.Effect<void, E, X>, what: string) =>
+        Effect.catchAllCause(effect, (cause) => Effect.logWarning(`${what} of a ${event.infoType} push failed`, cause))
+      const run = Effect.zipRight(
+        logged(builtIn(event), "wxopen's handling"),
+        logged(options.onEvent?.(event) ?? Effect.void, "the handler")
+      ).pipe(Effect.provide(context))
       return Effect.flatMap(Effect.forkIn(run, scope), (fiber) =>
         Fiber.join(fiber).pipe(
           Effect.timeout(budget),
@@ -296,7 +327,7 @@ export const make = <R = never>(
  */
 export const layer = <R = never>(
   options: Options<R> = {}
-): Layer.Layer<ComponentPush, ConfigError.ConfigError, ComponentConfig | TokenStore | R> =>
+): Layer.Layer<ComponentPush, ConfigError.ConfigError, ComponentConfig | TokenStore | ComponentToken | HttpClient | R> =>
   Layer.scoped(ComponentPush, make(options))
 
 /**

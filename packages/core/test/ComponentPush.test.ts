@@ -8,6 +8,7 @@ import { Deferred, Effect, Fiber, FiberId, Layer, Option, Redacted, TestClock } 
 import { createServer } from "node:http"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentPush from "../src/ComponentPush.js"
+import * as ComponentToken from "../src/ComponentToken.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import type * as PushEvent from "../src/PushEvent.js"
 import * as TokenStore from "../src/TokenStore.js"
@@ -35,8 +36,8 @@ const unauthorizedXml = `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>1</
   `<InfoType><![CDATA[unauthorized]]></InfoType><AuthorizerAppid><![CDATA[wxfedcba9876543210]]></AuthorizerAppid></xml>`
 
 /** The receiver over a stubbed WeChat, with a handler that records what it is given. */
-const makeReceiver = <R = never>(options: ComponentPush.Options<R> = {}) => {
-  const stub = makeStub()
+const makeReceiver = <R = never>(options: ComponentPush.Options<R> = {}, handlers: Parameters<typeof makeStub>[0] = {}) => {
+  const stub = makeStub(handlers)
   const base = Layer.merge(makeLayer(stub), noRetries)
   return { stub, layer: Layer.provideMerge(ComponentPush.layer(options), base) }
 }
@@ -204,13 +205,16 @@ describe("ComponentPush.receive", () => {
       setTicket: () => Effect.never
     })
     const layer = ComponentPush.layer().pipe(
-      Layer.provide(stuck),
-      Layer.provide(ComponentConfig.layer({
-        appId,
-        appSecret: Redacted.make(appSecret),
-        messageToken: Redacted.make(messageToken),
-        encodingAesKey: Redacted.make(encodingAesKey)
-      }))
+      Layer.provide(ComponentToken.layer.pipe(Layer.provideMerge(Layer.mergeAll(
+        stuck,
+        makeStub().layer,
+        ComponentConfig.layer({
+          appId,
+          appSecret: Redacted.make(appSecret),
+          messageToken: Redacted.make(messageToken),
+          encodingAesKey: Redacted.make(encodingAesKey)
+        })
+      ))))
     )
     return Effect.gen(function*() {
       const receiving = yield* Effect.fork(Effect.flip(ComponentPush.receive(seal(ticketXml("ticket@@@1", 10)))))
@@ -242,12 +246,87 @@ describe("ComponentPush.receive", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(
         Layer.build(ComponentPush.layer().pipe(
+          Layer.provide(ComponentToken.layer),
+          Layer.provide(makeStub().layer),
           Layer.provide(TokenStore.layerMemory),
           Layer.provide(ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret) }))
         ))
       )
       assert.include(String(error), "WXOPEN_COMPONENT_ENCODING_AES_KEY")
     }).pipe(Effect.scoped))
+})
+
+describe("ComponentPush, authorization pushes", () => {
+  const authorizer = "wxfedcba9876543210"
+  const authorizedXml = (infoType: "authorized" | "updateauthorized") =>
+    `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>1</CreateTime><InfoType><![CDATA[${infoType}]]></InfoType>` +
+    `<AuthorizerAppid><![CDATA[${authorizer}]]></AuthorizerAppid><AuthorizationCode><![CDATA[queryauthcode@@@pushed]]></AuthorizationCode>` +
+    `<AuthorizationCodeExpiredTime>3601</AuthorizationCodeExpiredTime><PreAuthCode><![CDATA[preauthcode@@@1]]></PreAuthCode></xml>`
+  const queryAuth = {
+    api_query_auth: () =>
+      Effect.succeed({
+        json: {
+          authorization_info: {
+            authorizer_appid: authorizer,
+            authorizer_access_token: "at-pushed",
+            expires_in: 7200,
+            authorizer_refresh_token: "rt-pushed",
+            func_info: []
+          }
+        }
+      })
+  }
+  const storedAuthorizer = Effect.flatMap(TokenStore.TokenStore, (store) => store.getAuthorizer(appId, authorizer)).pipe(
+    Effect.map(Option.map((t) => Redacted.value(t.refreshToken)))
+  )
+
+  for (const infoType of ["authorized", "updateauthorized"] as const) {
+    it.effect(`${infoType}: the code is exchanged and the account's tokens stored, then the handler runs`, () => {
+      const seen: Array<string> = []
+      const { layer, stub } = makeReceiver({ onEvent: (event: PushEvent.PushEvent) => Effect.sync(() => seen.push(event._tag)) }, queryAuth)
+      return Effect.gen(function*() {
+        yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
+        yield* ComponentPush.receive(seal(authorizedXml(infoType)))
+        assert.deepStrictEqual(yield* storedAuthorizer, Option.some("rt-pushed"))
+        assert.strictEqual(stub.requests.find((r) => r.endpoint === "api_query_auth")?.body.authorization_code, "queryauthcode@@@pushed")
+        assert.strictEqual(seen.length, 1)
+      }).pipe(Effect.provide(layer))
+    })
+  }
+
+  it.effect("with exchangeOnAuthorized false, the code is left to the redirect handler", () => {
+    const { layer, stub } = makeReceiver({ exchangeOnAuthorized: false }, queryAuth)
+    return Effect.gen(function*() {
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
+      yield* ComponentPush.receive(seal(authorizedXml("authorized")))
+      assert.strictEqual(stub.count("api_query_auth"), 0)
+      assert.isTrue(Option.isNone(yield* storedAuthorizer))
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("an exchange that fails is logged, and the push is still answered", () => {
+    const { layer } = makeReceiver({}, { api_query_auth: () => Effect.succeed({ json: { errcode: 61010, errmsg: "code is expired rid: 1" } }) })
+    return Effect.gen(function*() {
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
+      const event = yield* ComponentPush.receive(seal(authorizedXml("authorized")))
+      assert.strictEqual(event._tag, "AuthorizedEvent")
+      assert.isTrue(Option.isNone(yield* storedAuthorizer))
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("unauthorized: the account's tokens are forgotten", () => {
+    const { layer } = makeReceiver({}, queryAuth)
+    return Effect.gen(function*() {
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
+      yield* ComponentPush.receive(seal(authorizedXml("authorized")))
+      assert.isTrue(Option.isSome(yield* storedAuthorizer))
+      yield* ComponentPush.receive(seal(
+        `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>2</CreateTime><InfoType><![CDATA[unauthorized]]></InfoType>` +
+          `<AuthorizerAppid><![CDATA[${authorizer}]]></AuthorizerAppid></xml>`
+      ))
+      assert.isTrue(Option.isNone(yield* storedAuthorizer))
+    }).pipe(Effect.provide(layer))
+  })
 })
 
 describe("ComponentPush.httpApp over a real socket", () => {
