@@ -1,8 +1,9 @@
 /**
  * The mock WeChat as an HTTP server: json-server's Express app carries
- * WeChat's endpoints (`POST /cgi-bin/component/…`) and the admin API
- * (`/__admin/…`), and json-server's router shows the state, read only, under
- * `/__admin/state`.
+ * WeChat's endpoints (`POST /cgi-bin/component/…`), its authorization pages
+ * (`/cgi-bin/componentloginpage`, `/wxaopen/safe/bindcomponent`) and the admin
+ * API (`/__admin/…`), and json-server's router shows the state, read only,
+ * under `/__admin/state`.
  *
  * Start it with {@link start} (a URL, an admin client and `close`), with the
  * scoped {@link layer} in an Effect test suite, or with the `wxopen-mock` CLI.
@@ -26,6 +27,7 @@ import * as AdminClient from "./AdminClient.js"
 import * as Faults from "./Faults.js"
 import * as Journal from "./Journal.js"
 import * as MockConfig from "./MockConfig.js"
+import * as Page from "./internal/AuthorizationPage.js"
 import * as Pusher from "./internal/Pusher.js"
 import * as WeChatState from "./internal/WeChatState.js"
 
@@ -279,6 +281,35 @@ const makeApp = (config: MockConfig.MockConfig) => {
       if (body === undefined) return sendJson(res, WeChatState.error(47001))
       await handler(req, res, body)
     }).catch(() => sendJson(res, WeChatState.error(-1), 500))
+  }
+
+  // WeChat's authorization pages, PC and mobile: the same page, the same confirmation.
+  const showPage: Handler = (req, res) => {
+    const link = Page.linkOf(new URL(req.url ?? "/", "http://mock.invalid").searchParams)
+    const problem = Page.problemOf(link, state.state, clock.now())
+    const html = problem === undefined
+      ? Page.confirmPage(link, Page.accountsFor(link, config.authorizers), new URL(req.url ?? "/", "http://mock.invalid").pathname)
+      : Page.errorPage(problem)
+    send(res, 200, html, "text/html; charset=utf-8")
+  }
+  const confirm: Handler = async (_req, res, body) => {
+    const form = new URLSearchParams(body)
+    const link = Page.linkOf(form)
+    const problem = Page.problemOf(link, state.state, clock.now())
+    const authorizerAppId = form.get("authorizer_appid") ?? ""
+    if (problem !== undefined) return send(res, 200, Page.errorPage(problem), "text/html; charset=utf-8")
+    if (!Page.accountsFor(link, config.authorizers).some((a) => a.appId === authorizerAppId)) {
+      return send(res, 200, Page.errorPage("该账号不能授权 (this account is not offered by the link)"), "text/html; charset=utf-8")
+    }
+    const result = state.authorize({ componentAppId: link.componentAppId, authorizerAppId, preAuthCode: link.preAuthCode })
+    if ("error" in result) return send(res, 200, Page.errorPage(result.error), "text/html; charset=utf-8")
+    await pusher.pushAuthorization(link.componentAppId, authorizerAppId, result, { preAuthCode: link.preAuthCode })
+    res.writeHead(302, { location: Page.redirectTo(link.redirectUri, result.authorizationCode), "content-length": 0 })
+    res.end()
+  }
+  for (const path of ["/cgi-bin/componentloginpage", "/wxaopen/safe/bindcomponent"]) {
+    app.get(path, route(showPage))
+    app.post(path, route(confirm))
   }
 
   for (const [key, handler] of Object.entries(admin)) {

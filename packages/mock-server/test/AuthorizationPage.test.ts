@@ -1,0 +1,124 @@
+import { assert, describe, it } from "@effect/vitest"
+import { AuthorizationUrl } from "@wxopen/core"
+import { Effect, Either } from "effect"
+import type * as MockServer from "../src/MockServer.js"
+import { appId, call, component, fetchToken, miniProgram, officialAccount, startReceiver, withMock } from "./utils.js"
+
+const redirectUri = "https://platform.example/wechat/authorized?shop=42#done"
+
+const newCode = (mock: MockServer.RunningMock) =>
+  Effect.gen(function*() {
+    const token = yield* fetchToken(mock)
+    const { pre_auth_code } = yield* call(mock, "api_create_preauthcode", { component_appid: appId }, { token })
+    return { token, code: pre_auth_code as string }
+  })
+
+const open = (url: string) => Effect.promise(() => fetch(url).then(async (r) => ({ status: r.status, html: await r.text() })))
+
+/** Submits the page's form as a browser would, with the account chosen; the redirect is not followed. */
+const confirm = (url: string, html: string, authorizerAppId: string) =>
+  Effect.promise(async () => {
+    const action = /<form method="post" action="([^"]+)">/.exec(html)![1]!
+    const form = new URLSearchParams([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, "&").replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">")]))
+    form.set("authorizer_appid", authorizerAppId)
+    const response = await fetch(new URL(action, url), { method: "POST", body: form, redirect: "manual" })
+    return { status: response.status, location: response.headers.get("location") ?? "", html: await response.text() }
+  })
+
+const link = (mock: MockServer.RunningMock, code: string, options: Partial<AuthorizationUrl.Options> = {}, mobile = false) =>
+  Either.getOrThrow((mobile ? AuthorizationUrl.mobile : AuthorizationUrl.pc)({
+    componentAppId: appId,
+    preAuthCode: code,
+    redirectUri,
+    baseUrl: mock.url,
+    ...options
+  }))
+
+describe("the authorization page", () => {
+  it.live("lists the accounts auth_type allows, in a labelled form", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const { code } = yield* newCode(mock)
+      const both = yield* open(link(mock, code))
+      assert.strictEqual(both.status, 200)
+      assert.include(both.html, `<html lang="zh-CN">`)
+      assert.match(both.html, /<fieldset>\s*<legend>/)
+      assert.match(both.html, new RegExp(`<label><input type="radio" name="authorizer_appid" value="${officialAccount.appId}"`))
+      assert.include(both.html, miniProgram.appId)
+      const officialOnly = (yield* open(link(mock, code, { authType: "OfficialAccount" }))).html
+      assert.include(officialOnly, officialAccount.appId)
+      assert.notInclude(officialOnly, miniProgram.appId)
+      const miniOnly = (yield* open(link(mock, code, { authType: "MiniProgram" }))).html
+      assert.notInclude(miniOnly, officialAccount.appId)
+      // biz_appid pins one account, and wins over a conflicting auth_type.
+      const pinned = (yield* open(link(mock, code, { authType: "OfficialAccount", bizAppId: miniProgram.appId }))).html
+      assert.include(pinned, miniProgram.appId)
+      assert.notInclude(pinned, officialAccount.appId)
+    }).pipe(Effect.scoped))
+
+  it.live("confirming redirects to redirect_uri with auth_code and expires_in=3600, pushes authorized, and the code exchanges once", () =>
+    Effect.gen(function*() {
+      const receiver = yield* startReceiver()
+      const mock = yield* withMock({ components: [{ ...component, pushUrl: receiver.url }] })
+      const { code, token } = yield* newCode(mock)
+      const url = link(mock, code, {}, true)
+      const page = yield* open(url)
+      const confirmed = yield* confirm(url, page.html, officialAccount.appId)
+      assert.strictEqual(confirmed.status, 302)
+      const location = new URL(confirmed.location)
+      assert.strictEqual(`${location.origin}${location.pathname}`, "https://platform.example/wechat/authorized")
+      assert.strictEqual(location.searchParams.get("shop"), "42")
+      assert.strictEqual(location.searchParams.get("expires_in"), "3600")
+      assert.strictEqual(location.hash, "#done")
+      const authCode = location.searchParams.get("auth_code")!
+      assert.match(authCode, /^queryauthcode@@@/)
+      const pushes = yield* Effect.promise(() => mock.admin.pushes())
+      assert.deepStrictEqual(pushes.map((p) => p.infoType).filter((t) => t !== "component_verify_ticket"), ["authorized"])
+      const first = yield* call(mock, "api_query_auth", { component_appid: appId, authorization_code: authCode }, { token })
+      assert.strictEqual(first.authorization_info.authorizer_appid, officialAccount.appId)
+      const second = yield* call(mock, "api_query_auth", { component_appid: appId, authorization_code: authCode }, { token })
+      assert.strictEqual(second.errcode, 61010)
+    }).pipe(Effect.scoped))
+
+  it.live("an account that authorizes again gets updateauthorized", () =>
+    Effect.gen(function*() {
+      const receiver = yield* startReceiver()
+      const mock = yield* withMock({ components: [{ ...component, pushUrl: receiver.url }] })
+      for (let i = 0; i < 2; i++) {
+        const { code } = yield* newCode(mock)
+        const url = link(mock, code)
+        assert.strictEqual((yield* confirm(url, (yield* open(url)).html, miniProgram.appId)).status, 302)
+      }
+      const pushes = yield* Effect.promise(() => mock.admin.pushes())
+      assert.deepStrictEqual(pushes.map((p) => p.infoType).filter((t) => t !== "component_verify_ticket"), ["authorized", "updateauthorized"])
+    }).pipe(Effect.scoped))
+
+  it.live("used, expired and unknown pre-authorization codes show the error page", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const { code } = yield* newCode(mock)
+      const unknown = yield* open(link(mock, "preauthcode@@@unknown"))
+      assert.include(unknown.html, "role=\"alert\"")
+      assert.include(unknown.html, "invalid pre_auth_code")
+      const url = link(mock, code)
+      yield* confirm(url, (yield* open(url)).html, officialAccount.appId)
+      assert.include((yield* open(url)).html, "pre_auth_code already used")
+      const { code: late } = yield* newCode(mock)
+      yield* Effect.promise(() => mock.admin.advanceClock(1800))
+      assert.include((yield* open(link(mock, late))).html, "pre_auth_code expired")
+    }).pipe(Effect.scoped))
+
+  it.live("a bad redirect_uri, an unknown component, an account the link does not offer: the error page, and the code stays unused", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const { code } = yield* newCode(mock)
+      const base = `${mock.url}/cgi-bin/componentloginpage?component_appid=${appId}&pre_auth_code=${encodeURIComponent(code)}`
+      assert.include((yield* open(`${base}&redirect_uri=${encodeURIComponent("/relative")}`)).html, "redirect_uri must be an absolute")
+      assert.include((yield* open(link(mock, code, { componentAppId: "wx00000000000000ff" }))).html, "invalid component_appid")
+      const url = link(mock, code, { authType: "OfficialAccount" })
+      const refused = yield* confirm(url, (yield* open(url)).html, miniProgram.appId)
+      assert.strictEqual(refused.status, 200)
+      assert.include(refused.html, "not offered by the link")
+      assert.strictEqual((yield* confirm(url, (yield* open(url)).html, officialAccount.appId)).status, 302)
+    }).pipe(Effect.scoped))
+})
