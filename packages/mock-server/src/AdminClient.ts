@@ -27,6 +27,8 @@ export interface AdminClient {
   readonly ticket: (componentAppId: string) => Promise<{ readonly ticket: string; readonly createdAt: number }>
   readonly pushTicket: (componentAppId: string) => Promise<{ readonly ticket: string; readonly push?: PushRecord }>
   readonly pushes: () => Promise<ReadonlyArray<PushRecord>>
+  /** Points a component's pushes at `pushUrl` (until the next reset), for a receiver started after the mock. */
+  readonly setPushUrl: (componentAppId: string, pushUrl: string) => Promise<void>
   /** What an account's confirmation on the authorization page does. */
   readonly authorize: (options: {
     readonly componentAppId: string
@@ -67,6 +69,7 @@ export const make = (url: string): AdminClient => {
     ticket: (appId) => call("GET", `/components/${appId}/ticket`),
     pushTicket: (appId) => call("POST", `/components/${appId}/push-ticket`),
     pushes: () => call("GET", "/pushes"),
+    setPushUrl: (appId, pushUrl) => call("PUT", `/components/${appId}/push-url`, { pushUrl }),
     authorize: (options) => call("POST", "/authorizations", options),
     revoke: (componentAppId, authorizerAppId) => call("DELETE", `/authorizations/${componentAppId}/${authorizerAppId}`),
     state: () => call("GET", "/state/db")

@@ -251,6 +251,16 @@ const makeApp = (config: MockConfig.MockConfig) => {
       const pushed = await pusher.pushTicket(req.params?.appId ?? "")
       return pushed === undefined ? sendJson(res, { error: "unknown component" }, 404) : sendJson(res, pushed)
     },
+    "PUT /components/:appId/push-url": (req, res, body) => {
+      const pushUrl = (parseJson(body) as { pushUrl?: unknown } | undefined)?.pushUrl
+      const found = state.state.components.find((c) => c.appId === req.params?.appId)
+      if (found === undefined) return sendJson(res, { error: "unknown component" }, 404)
+      if (typeof pushUrl !== "string" || !/^https?:\/\/\S+$/.test(pushUrl)) {
+        return sendJson(res, { error: "pushUrl must be an absolute http(s) URL" }, 400)
+      }
+      ;(found as { pushUrl?: string }).pushUrl = pushUrl
+      sendJson(res, { ok: true })
+    },
     "GET /pushes": (_, res) => sendJson(res, pusher.list()),
     "POST /authorizations": async (_, res, body) => {
       const options = parseJson(body) as { componentAppId?: unknown; authorizerAppId?: unknown; preAuthCode?: unknown } | undefined
@@ -314,7 +324,7 @@ const makeApp = (config: MockConfig.MockConfig) => {
 
   for (const [key, handler] of Object.entries(admin)) {
     const [method, path] = key.split(" ") as [string, string]
-    app[method.toLowerCase() as "get" | "post" | "delete"](`/__admin${path}`, route(handler))
+    app[method.toLowerCase() as "get" | "post" | "put" | "delete"](`/__admin${path}`, route(handler))
   }
   app.use("/__admin/state", (req, res, next) => (req.method === "GET" ? next() : sendJson(res, { error: "read only" }, 405)))
   app.use("/__admin/state", router)

@@ -295,6 +295,18 @@ describe("pushes", () => {
       assert.strictEqual(receiver.received.length, 2)
     }).pipe(Effect.scoped))
 
+  it.live("a push URL set at run time receives the next push", () =>
+    Effect.gen(function*() {
+      const receiver = yield* startReceiver()
+      const mock = yield* withMock()
+      yield* Effect.promise(() => mock.admin.setPushUrl(appId, receiver.url))
+      const { push } = yield* Effect.promise(() => mock.admin.pushTicket(appId))
+      assert.isTrue(push?.delivered)
+      assert.strictEqual(receiver.received.length, 1)
+      const refused = yield* raw(`${mock.url}/__admin/components/${appId}/push-url`, { method: "PUT", body: JSON.stringify({ pushUrl: "nope" }) })
+      assert.strictEqual(refused.status, 400)
+    }).pipe(Effect.scoped))
+
   it.live("a push that does not get success is recorded as failed and retried", () =>
     Effect.gen(function*() {
       const receiver = yield* startReceiver((n) => (n < 3 ? "fail" : "success"))

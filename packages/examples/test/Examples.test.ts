@@ -1,0 +1,119 @@
+import { assert, describe, it } from "@effect/vitest"
+import { MockServer } from "@wxopen/mock-server"
+import { Effect } from "effect"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+/** Runs a compiled example to its end: its output and exit code. */
+const run = (script: string, env: Record<string, string> = {}) =>
+  Effect.async<{ readonly stdout: string; readonly stderr: string; readonly code: number | null }>((resume) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL(`../dist/${script}.js`, import.meta.url))], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("exit", (code) => resume(Effect.succeed({ stdout, stderr, code })))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+const lines = (stdout: string) => stdout.split("\n").filter((line) => line !== "")
+
+describe("the examples, against the embedded mock", () => {
+  it.live("full-flow: every step, and exit 0", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* run("full-flow")
+      assert.strictEqual(code, 0, stderr)
+      const steps = lines(stdout).filter((line) => line.startsWith("✔"))
+      assert.deepStrictEqual(steps.map((line) => /^✔ \d+\. ([^:]+):/.exec(line)?.[1]), [
+        "WeChat",
+        "push receiver",
+        "verify ticket",
+        "component_access_token",
+        "pre_auth_code",
+        "PC link",
+        "mobile link",
+        "merchant authorization",
+        "code exchange",
+        "authorizer token refresh"
+      ])
+      assert.match(stdout, /code exchange: wxa1b2c3d4e5f60001 granted permission sets \[1, 18\]/)
+      assert.match(stdout, /mobile link: http:\/\/127\.0\.0\.1:\d+\/wxaopen\/safe\/bindcomponent\?action=bindcomponent&no_scan=1&.*#wechat_redirect/)
+      assert.notMatch(stdout, /ticket@@@|refreshtoken@@@|queryauthcode@@@|wxopen-mock-app-secret/)
+    }))
+
+  it.live("create-links: both links, and exit 0", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* run("create-links")
+      assert.strictEqual(code, 0, stderr)
+      const [pc, mobile] = lines(stdout)
+      assert.match(pc!, /^PC: {5}https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/componentloginpage\?component_appid=wx0c0ffee000000001&pre_auth_code=preauthcode%40%40%40/)
+      assert.match(mobile!, /^mobile: https:\/\/open\.weixin\.qq\.com\/wxaopen\/safe\/bindcomponent\?.*#wechat_redirect$/)
+    }))
+
+  it.live("push-receiver: a stored ticket and an exchanged authorization, and exit 0", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* run("push-receiver")
+      assert.strictEqual(code, 0, stderr)
+      assert.match(stdout, /verify ticket stored: <redacted, \d+ characters>/)
+      assert.match(stdout, /push: AuthorizedEvent \(authorized\)/)
+      assert.match(stdout, /Mock Coffee's tokens stored: refresh token <redacted/)
+    }))
+
+  it.live("error-handling: each fault as its typed error, and exit 0", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* run("error-handling")
+      assert.strictEqual(code, 0, stderr)
+      for (
+        const expected of [
+          /no ticket → VerifyTicketError \(NotReceived\)/,
+          /WeChat is busy → SystemBusyError/,
+          /daily quota is spent → QuotaError/,
+          /not whitelisted → IpWhitelistError: .*add 203\.0\.113\.7/,
+          /gateway answers instead of WeChat → HttpStatusError/,
+          /connection is reset → TransportError/,
+          /cut short → TransportError/,
+          /not JSON → MalformedResponseError/,
+          /WeChat busy twice, then not → retried/
+        ]
+      ) assert.match(stdout, expected)
+    }))
+})
+
+describe("the full flow, pointed at WeChat (WXOPEN_* set)", () => {
+  it.live("without a verify ticket it calls nothing, and says what it skipped", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* run("full-flow", {
+        WXOPEN_COMPONENT_APPID: "wx0c0ffee000000001",
+        WXOPEN_COMPONENT_APPSECRET: "secret",
+        WXOPEN_API_BASE_URL: "http://127.0.0.1:9"
+      })
+      assert.strictEqual(code, 0, stderr)
+      assert.match(stdout, /WeChat: the real WeChat/)
+      assert.match(stdout, /push receiver: skipped/)
+      assert.match(stdout, /verify ticket: skipped \(none received; set WXOPEN_COMPONENT_VERIFY_TICKET/)
+    }))
+
+  it.live("with a ticket it runs the unattended steps, and skips the merchant's", () =>
+    Effect.gen(function*() {
+      // A stand-in for WeChat: the mock, reached only through the WXOPEN_* variables.
+      const mock = yield* Effect.acquireRelease(Effect.promise(() => MockServer.start()), (m) => Effect.promise(() => m.close()))
+      const component = mock.config.components[0]!
+      const { ticket } = yield* Effect.promise(() => mock.admin.ticket(component.appId))
+      const { code, stderr, stdout } = yield* run("full-flow", {
+        WXOPEN_COMPONENT_APPID: component.appId,
+        WXOPEN_COMPONENT_APPSECRET: component.appSecret,
+        WXOPEN_API_BASE_URL: mock.url,
+        WXOPEN_COMPONENT_VERIFY_TICKET: ticket
+      })
+      assert.strictEqual(code, 0, stderr)
+      assert.match(stdout, /✔ \d+\. pre_auth_code: preauthcode@@@/)
+      assert.match(stdout, /PC link: https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/componentloginpage\?/)
+      for (const step of ["merchant authorization", "code exchange", "authorizer token refresh"]) {
+        assert.match(stdout, new RegExp(`- \\d+\\. ${step}: skipped`))
+      }
+      assert.notInclude(stdout, ticket)
+    }).pipe(Effect.scoped))
+})
