@@ -65,7 +65,7 @@ export const accountsFor = (link: Link, authorizers: ReadonlyArray<Authorizer>):
 
 /** The error page. */
 export const errorPage = (problem: string): string =>
-  page("授权失败", `<main><h1>授权失败</h1><p class="error" role="alert">${escape(problem)}</p></main>`)
+  page("授权失败 · Authorization failed", `<main><h1>授权失败 · Authorization failed</h1><p class="error" role="alert">${escape(problem)}</p></main>`)
 
 /** The page that lists the accounts and asks for a confirmation. */
 export const confirmPage = (link: Link, accounts: ReadonlyArray<Authorizer>, action: string): string => {
@@ -79,20 +79,20 @@ export const confirmPage = (link: Link, accounts: ReadonlyArray<Authorizer>, act
   if (accounts.length === 0) return errorPage("没有可授权的账号 (no account can authorize with this auth_type / biz_appid)")
   const choices = accounts.map((a, i) =>
     `<label><input type="radio" name="authorizer_appid" value="${escape(a.appId)}"${i === 0 ? " checked" : ""}> ` +
-    `${escape(a.name)} (${a.type === "officialAccount" ? "公众号" : "小程序"}, ${escape(a.appId)})</label>`
+    `${escape(a.name)} (${a.type === "officialAccount" ? "公众号 official account" : "小程序 mini program"}, ${escape(a.appId)})</label>`
   ).join("\n")
   return page(
-    "授权给第三方平台",
+    "授权给第三方平台 · Authorize a third-party platform",
     `<main>
-<h1>授权给第三方平台</h1>
-<p>第三方平台 <strong>${escape(link.componentAppId)}</strong> 请求管理你的账号。</p>
+<h1>授权给第三方平台 · Authorize a third-party platform</h1>
+<p>第三方平台 <strong>${escape(link.componentAppId)}</strong> 请求管理你的账号。<br>The platform asks to manage your account.</p>
 <form method="post" action="${escape(action)}">
 ${hidden}
 <fieldset>
-<legend>选择要授权的账号</legend>
+<legend>选择要授权的账号 · Choose the account to authorize</legend>
 ${choices}
 </fieldset>
-<button type="submit">授权</button>
+<button type="submit">授权 · Authorize</button>
 </form>
 </main>`
   )
