@@ -15,14 +15,19 @@ import { Clock, DateTime, Effect, Layer, Option, Schedule } from "effect"
 import { createServer } from "node:http"
 import * as Environment from "./Environment.js"
 
-const redirectUri = "https://platform.example/wechat/authorized"
+const redirectUri = "https://platform.example/wechat/authorized?shop=42&lang=zh_CN"
+
+const unescapeHtml = (text: string) =>
+  text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ({ amp: "&", lt: "<", gt: ">", quot: "\"", "#39": "'" })[name]!)
 
 // Plays the merchant's administrator: opens the link, picks the first account, confirms, and reads where WeChat
 // sends the browser back.
 const authorizeAsMerchant = (link: string) =>
   Effect.promise(async () => {
     const page = await fetch(link).then((response) => response.text())
-    const form = new URLSearchParams([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]))
+    const form = new URLSearchParams(
+      [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescapeHtml(m[2]!)])
+    )
     const account = /name="authorizer_appid" value="([^"]+)"/.exec(page)?.[1]
     if (account === undefined) throw new Error(`the authorization page offers no account:\n${page}`)
     form.set("authorizer_appid", account)
@@ -88,7 +93,8 @@ const main = Effect.gen(function*() {
     }
     const back = yield* authorizeAsMerchant(pc)
     const authCode = back.searchParams.get("auth_code") ?? ""
-    yield* Environment.done("merchant authorization", `redirected to ${back.origin}${back.pathname}?auth_code=…&expires_in=${back.searchParams.get("expires_in")}`)
+    const query = [...back.searchParams].map(([name, value]) => `${name}=${name === "auth_code" ? "…" : value}`).join("&")
+    yield* Environment.done("merchant authorization", `redirected to ${back.origin}${back.pathname}?${query}`)
     const authorization = yield* Authorization.exchange(authCode)
     yield* Environment.done(
       "code exchange",
