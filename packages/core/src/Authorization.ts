@@ -74,6 +74,9 @@ export const exchange = (
     const policy = yield* RetryPolicy
     const code = typeof authorizationCode === "string" ? Redacted.make(authorizationCode) : authorizationCode
     const sentAt = yield* Clock.currentTimeMillis
+    // Only answers that say WeChat did nothing are retried: the code is single use. (The narrower policy is for this
+    // request alone, not for a component token fetched on the way.)
+    const singleUse = policy.pipe(Schedule.whileInput((error) => error._tag === "SystemBusyError" || error._tag === "QuotaError"))
     const { authorization_info: info } = yield* withToken((token) =>
       request({
         endpoint: "api_query_auth",
@@ -81,19 +84,15 @@ export const exchange = (
         body: { component_appid: appId, authorization_code: Redacted.value(code) },
         response: Answer,
         secrets: [code]
-      })
-    ).pipe(
-      // Only answers that say WeChat did nothing are retried: the code is single use.
-      Effect.provideService(
-        RetryPolicy,
-        policy.pipe(Schedule.whileInput((error) => error._tag === "SystemBusyError" || error._tag === "QuotaError"))
-      )
+      }).pipe(Effect.provideService(RetryPolicy, singleUse))
     )
     const expiresAt = sentAt + info.expires_in * 1000
+    // An authorization is the truth about the account: it replaces what a refresh may have written meanwhile.
     yield* store.setAuthorizer(appId, info.authorizer_appid, {
       accessToken: info.authorizer_access_token,
       expiresAt,
-      refreshToken: info.authorizer_refresh_token
+      refreshToken: info.authorizer_refresh_token,
+      authorizedAt: sentAt
     })
     return new Authorization({
       authorizerAppId: info.authorizer_appid,

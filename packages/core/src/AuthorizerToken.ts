@@ -7,8 +7,10 @@
  * fallback on the stored token if a refresh fails before it expires.
  *
  * A refresh token that WeChat rotates is stored before the new access token
- * is handed out. An invalid one (61023) is a `RefreshTokenError`: the merchant
- * has to authorize again.
+ * is handed out, and only over the refresh token the refresh used: a refresh
+ * never overwrites a re-authorization or brings back a revoked account. An
+ * invalid one (61023) is a `RefreshTokenError` (the merchant has to authorize
+ * again), and is not sent again until a new authorization stores another.
  *
  * @example
  * ```ts
@@ -29,7 +31,8 @@ import * as ComponentApi from "./internal/componentApi.js"
 import * as Refresh from "./internal/refresh.js"
 import * as RetryOnce from "./internal/retryOnce.js"
 import * as SingleFlight from "./internal/singleFlight.js"
-import { type AccessToken, type AuthorizerTokens, TokenStore, type TokenStoreError } from "./TokenStore.js"
+import { type AccessToken, type AuthorizerTokens, TokenStore, TokenStoreError } from "./TokenStore.js"
+import { type RefreshTokenError, WeChatError } from "./WeChatError.js"
 
 /**
  * The component holds no refresh token for this account: it never authorized,
@@ -55,6 +58,14 @@ export class UnknownAuthorizerError extends Schema.TaggedError<UnknownAuthorizer
  * @category errors
  */
 export type AuthorizerTokenError = ComponentTokenError | UnknownAuthorizerError
+
+/**
+ * The schema of {@link AuthorizerTokenError}, to serialize errors or log them as data.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AuthorizerTokenError = Schema.Union(WeChatError, TokenStoreError, UnknownAuthorizerError)
 
 /**
  * The authorizer token service of one component.
@@ -110,12 +121,16 @@ export const make: Effect.Effect<
   const singleFlight = yield* SingleFlight.make<AuthorizerTokens, AuthorizerTokenError>()
   const appId = config.appId
   const refreshers = new Map<string, Refresh.Refresher<AuthorizerTokens, AuthorizerTokenError>>()
+  // Refresh tokens WeChat refused (61023), by account: not sent again until a new authorization stores another.
+  const refused = new Map<string, { readonly refreshToken: string; readonly error: RefreshTokenError }>()
 
   const fetch = (authorizerAppId: string) =>
     Effect.gen(function*() {
       const current = yield* store.getAuthorizer(appId, authorizerAppId)
       if (Option.isNone(current)) return yield* new UnknownAuthorizerError({ authorizerAppId })
       const refreshToken = current.value.refreshToken
+      const known = refused.get(authorizerAppId)
+      if (known !== undefined && known.refreshToken === Redacted.value(refreshToken)) return yield* known.error
       const sentAt = yield* Clock.currentTimeMillis
       const answer = yield* withComponentToken((token) =>
         request({
@@ -129,15 +144,26 @@ export const make: Effect.Effect<
           response: Answer,
           secrets: [refreshToken]
         })
-      ).pipe(Effect.provideService(ComponentToken, componentToken))
+      ).pipe(
+        Effect.provideService(ComponentToken, componentToken),
+        Effect.tapErrorTag("RefreshTokenError", (error) =>
+          Effect.sync(() => refused.set(authorizerAppId, { refreshToken: Redacted.value(refreshToken), error })))
+      )
       const tokens: AuthorizerTokens = {
         accessToken: answer.authorizer_access_token,
         expiresAt: sentAt + answer.expires_in * 1000,
-        refreshToken: answer.authorizer_refresh_token ?? refreshToken
+        refreshToken: answer.authorizer_refresh_token ?? refreshToken,
+        authorizedAt: current.value.authorizedAt
       }
-      // Stored before it is handed out: a rotated refresh token must never exist only in memory.
-      yield* store.setAuthorizer(appId, authorizerAppId, tokens)
-      return tokens
+      // Stored before it is handed out, over the refresh token it used: a rotated refresh token never exists only
+      // in memory, and a refresh never overwrites a re-authorization or brings back a revoked account.
+      if (yield* store.refreshAuthorizer(appId, authorizerAppId, tokens, refreshToken)) return tokens
+      // The account authorized again, or revoked, meanwhile: what the store holds is the truth.
+      const now = yield* store.getAuthorizer(appId, authorizerAppId)
+      return yield* Option.match(now, {
+        onNone: () => Effect.fail(new UnknownAuthorizerError({ authorizerAppId })),
+        onSome: Effect.succeed
+      })
     }).pipe(
       Effect.withSpan("AuthorizerToken.fetch", {
         attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
@@ -165,11 +191,7 @@ export const make: Effect.Effect<
 
   return {
     get: (authorizerAppId) => {
-      const refresher = refresherOf(authorizerAppId)
-      return Effect.flatMap(
-        refresher.fresh,
-        Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(authorizerAppId, refresher.refresh) })
-      ).pipe(
+      return refresherOf(authorizerAppId).get(singleFlight, authorizerAppId).pipe(
         Effect.map(asAccessToken),
         Effect.withSpan("AuthorizerToken.get", {
           attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }

@@ -53,13 +53,13 @@ import {
 } from "effect"
 import * as Authorization from "./Authorization.js"
 import { ComponentConfig } from "./ComponentConfig.js"
-import type { ComponentToken } from "./ComponentToken.js"
+import type { ComponentToken, ComponentTokenError } from "./ComponentToken.js"
 import * as ComponentApi from "./internal/componentApi.js"
 import { maxLength, parseFields } from "./internal/xml.js"
 import * as MessageCrypto from "./MessageCrypto.js"
 import { fromXml, type PushEvent, type PushEventError } from "./PushEvent.js"
 import { TokenStore, TokenStoreError } from "./TokenStore.js"
-import type { WeChatError } from "./WeChatError.js"
+import { TransportError, type WeChatError } from "./WeChatError.js"
 
 /**
  * One delivery from WeChat, as any HTTP framework sees it.
@@ -97,12 +97,18 @@ export class ComponentPushError extends Schema.TaggedError<ComponentPushError>()
  * @since 0.1.0
  * @category errors
  */
-export type ReceiveError = ComponentPushError | MessageCrypto.MessageCryptoError | PushEventError | TokenStoreError
+export type ReceiveError =
+  | ComponentPushError
+  | MessageCrypto.MessageCryptoError
+  | PushEventError
+  | TokenStoreError
+  | ComponentTokenError
 
 /**
  * The HTTP status for a refused delivery: 403 for a push that is not from
- * WeChat or not for this component, 503 when the ticket could not be stored
- * (WeChat pushes again), 400 otherwise.
+ * WeChat or not for this component, 400 for one that cannot be read, 503 when
+ * it could not be handled (the ticket not stored, the authorization code not
+ * exchanged): WeChat pushes it again.
  *
  * @since 0.1.0
  * @category errors
@@ -111,10 +117,11 @@ export const statusOf = (error: ReceiveError): number => {
   switch (error._tag) {
     case "MessageCryptoError":
       return error.reason === "BadSignature" || error.reason === "WrongAppId" ? 403 : 400
-    case "TokenStoreError":
-      return 503
-    default:
+    case "ComponentPushError":
+    case "PushEventError":
       return 400
+    default:
+      return 503
   }
 }
 
@@ -157,7 +164,10 @@ export interface Options<R> {
    * redirect handler exchanges it instead.
    */
   readonly exchangeOnAuthorized?: boolean
-  /** How long {@link Service.receive} waits for `onEvent` before it answers; default 3 s, at most 4 s. */
+  /**
+   * How long {@link Service.receive} spends on an event before it answers (the
+   * exchange of an authorization code, then `onEvent`); default 3 s, at most 4 s.
+   */
   readonly handlerBudget?: Duration.DurationInput
 }
 
@@ -264,29 +274,40 @@ export const make = <R = never>(
           )
         )
 
-    // wxopen's own part: store the account's tokens when it authorizes, forget them when it revokes.
-    const builtIn = (event: PushEvent): Effect.Effect<void, unknown, ComponentConfig | TokenStore | ComponentToken | HttpClient> => {
+    // wxopen's own part: store the account's tokens when it authorizes, forget them when it revokes. A failure that
+    // leaves WeChat's push worth sending again refuses the push (WeChat pushes it again); a code that can never be
+    // exchanged (used, expired, wrong) is only logged.
+    const builtIn = (event: PushEvent): Effect.Effect<void, ComponentTokenError, ComponentConfig | TokenStore | ComponentToken | HttpClient> => {
       switch (event._tag) {
         case "AuthorizedEvent":
         case "UpdateAuthorizedEvent":
-          return exchange ? Effect.asVoid(Authorization.exchange(event.authorizationCode)) : Effect.void
+          return exchange
+            ? Authorization.exchange(event.authorizationCode).pipe(
+              Effect.asVoid,
+              Effect.catchTag("AuthorizationCodeError", (error) =>
+                Effect.logWarning(`the authorization code of a ${event.infoType} push cannot be exchanged: ${error.message}`))
+            )
+            : Effect.void
         case "UnauthorizedEvent":
-          return Effect.asVoid(store.deleteAuthorizer(config.appId, event.authorizerAppId))
+          // CreateTime has second precision: an authorization within the same second counts as revoked.
+          return Effect.asVoid(
+            store.deleteAuthorizer(config.appId, event.authorizerAppId, DateTime.toEpochMillis(event.createTime) + 999)
+          )
         default:
           return Effect.void
       }
     }
 
-    const handle = (event: PushEvent): Effect.Effect<void> => {
-      const logged = <E, X>(effect: Effect.Effect<void, E, X>, what: string) =>
-        Effect.catchAllCause(effect, (cause) => Effect.logWarning(`${what} of a ${event.infoType} push failed`, cause))
-      const run = Effect.zipRight(
-        logged(builtIn(event), "wxopen's handling"),
-        logged(options.onEvent?.(event) ?? Effect.void, "the handler")
-      ).pipe(Effect.provide(context))
+    // The user's handler, with what is left of the budget; past it, the handler goes on in the background.
+    const handle = (event: PushEvent, left: Duration.Duration): Effect.Effect<void> => {
+      if (options.onEvent === undefined) return Effect.void
+      const run = options.onEvent(event).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning(`the handler of a ${event.infoType} push failed`, cause)),
+        Effect.provide(context)
+      )
       return Effect.flatMap(Effect.forkIn(run, scope), (fiber) =>
         Fiber.join(fiber).pipe(
-          Effect.timeout(budget),
+          Effect.timeout(left),
           Effect.catchTag("TimeoutException", () =>
             Effect.logWarning(
               `the handler of a ${event.infoType} push is still running after ${
@@ -296,6 +317,25 @@ export const make = <R = never>(
         ))
     }
 
+    const respond = (event: PushEvent) =>
+      Effect.gen(function*() {
+        const started = yield* Clock.currentTimeMillis
+        yield* builtIn(event).pipe(
+          Effect.provide(context),
+          Effect.timeoutFail({
+            duration: budget,
+            onTimeout: () =>
+              new TransportError({
+                endpoint: "api_query_auth",
+                reason: "Timeout",
+                detail: `wxopen's handling of the push took longer than ${Duration.format(budget)}`
+              })
+          })
+        )
+        const elapsed = (yield* Clock.currentTimeMillis) - started
+        yield* handle(event, Duration.millis(Math.max(0, Duration.toMillis(budget) - elapsed)))
+      })
+
     const receive = (delivery: Delivery) =>
       Effect.gen(function*() {
         const plaintext = yield* open(delivery)
@@ -304,7 +344,7 @@ export const make = <R = never>(
         if (event._tag === "VerifyTicketEvent") {
           yield* storeTicket(event.ticket, event.createTime)
         } else {
-          yield* handle(event)
+          yield* respond(event)
         }
         return event
       }).pipe(
@@ -362,8 +402,8 @@ export const httpApp: HttpApp.Default<never, ComponentPush | HttpServerRequest.H
       Effect.catchAll((error) =>
         Effect.succeed(
           // The store's own words (a connection string, say) stay in the log.
-          error._tag === "TokenStoreError"
-            ? HttpServerResponse.text("the ticket could not be stored; push it again", { status: 503 })
+          statusOf(error) === 503
+            ? HttpServerResponse.text("the push could not be handled now; push it again", { status: 503 })
             : HttpServerResponse.text(error.message, { status: statusOf(error) })
         )
       )

@@ -195,10 +195,7 @@ export const make: Effect.Effect<
   })
 
   return {
-    get: Effect.flatMap(
-      refresher.fresh,
-      Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(appId, refresher.refresh) })
-    ).pipe(
+    get: refresher.get(singleFlight, appId).pipe(
       Effect.withSpan("ComponentToken.get", { attributes: { "wechat.component_appid": appId } })
     ),
     invalidate: (token) =>

@@ -73,6 +73,8 @@ export interface AuthorizerTokens {
   readonly accessToken: Redacted.Redacted<string>
   readonly expiresAt: number
   readonly refreshToken: Redacted.Redacted<string>
+  /** When the authorization these tokens belong to was exchanged (Unix epoch milliseconds). */
+  readonly authorizedAt: number
 }
 
 /**
@@ -126,13 +128,25 @@ export interface Service {
     authorizerAppId: string
   ) => Effect.Effect<Option.Option<AuthorizerTokens>, TokenStoreError>
   /**
-   * Stores an authorizer's tokens unless the stored access token expires later.
-   * Answers whether they were stored.
+   * Stores the tokens of an authorization just exchanged, unless the stored
+   * ones belong to a later authorization (`authorizedAt`). Answers whether they
+   * were stored.
    */
   readonly setAuthorizer: (
     componentAppId: string,
     authorizerAppId: string,
     tokens: AuthorizerTokens
+  ) => Effect.Effect<boolean, TokenStoreError>
+  /**
+   * Replaces an authorizer's tokens with refreshed ones, if the stored refresh
+   * token is still `expected`: a refresh never overwrites a re-authorization or
+   * brings back a revoked account. Answers whether it did.
+   */
+  readonly refreshAuthorizer: (
+    componentAppId: string,
+    authorizerAppId: string,
+    tokens: AuthorizerTokens,
+    expected: Redacted.Redacted<string>
   ) => Effect.Effect<boolean, TokenStoreError>
   /**
    * Marks the authorizer's access token expired if its value is still
@@ -143,8 +157,16 @@ export interface Service {
     authorizerAppId: string,
     expected: Redacted.Redacted<string>
   ) => Effect.Effect<boolean, TokenStoreError>
-  /** Forgets an authorizer (it revoked the authorization). Answers whether there was one. */
-  readonly deleteAuthorizer: (componentAppId: string, authorizerAppId: string) => Effect.Effect<boolean, TokenStoreError>
+  /**
+   * Forgets an authorizer that revoked at `revokedAt`, unless its stored
+   * authorization came later (a late revocation must not undo a new
+   * authorization). Answers whether it did.
+   */
+  readonly deleteAuthorizer: (
+    componentAppId: string,
+    authorizerAppId: string,
+    revokedAt: number
+  ) => Effect.Effect<boolean, TokenStoreError>
   /**
    * Runs `effect` holding the lease named `key` for at most `ttl`, and
    * releases it afterwards; `None` without running it when another holder has
@@ -208,7 +230,15 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
     getAuthorizer: (componentAppId, authorizerAppId) =>
       Effect.sync(() => Option.fromNullable(authorizers.get(authorizerKey(componentAppId, authorizerAppId)))),
     setAuthorizer: (componentAppId, authorizerAppId, tokens) =>
-      setUnlessNewer(authorizers, authorizerKey(componentAppId, authorizerAppId), tokens, (t) => t.expiresAt),
+      setUnlessNewer(authorizers, authorizerKey(componentAppId, authorizerAppId), tokens, (t) => t.authorizedAt),
+    refreshAuthorizer: (componentAppId, authorizerAppId, tokens, expected) =>
+      Effect.sync(() => {
+        const key = authorizerKey(componentAppId, authorizerAppId)
+        const current = authorizers.get(key)
+        if (current === undefined || Redacted.value(current.refreshToken) !== Redacted.value(expected)) return false
+        authorizers.set(key, tokens)
+        return true
+      }),
     invalidateAuthorizer: (componentAppId, authorizerAppId, expected) =>
       Effect.sync(() => {
         const key = authorizerKey(componentAppId, authorizerAppId)
@@ -217,8 +247,13 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
         authorizers.set(key, { ...current, expiresAt: 0 })
         return true
       }),
-    deleteAuthorizer: (componentAppId, authorizerAppId) =>
-      Effect.sync(() => authorizers.delete(authorizerKey(componentAppId, authorizerAppId))),
+    deleteAuthorizer: (componentAppId, authorizerAppId, revokedAt) =>
+      Effect.sync(() => {
+        const key = authorizerKey(componentAppId, authorizerAppId)
+        const current = authorizers.get(key)
+        if (current === undefined || current.authorizedAt > revokedAt) return false
+        return authorizers.delete(key)
+      }),
     withLease: (key, ttl, effect) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {

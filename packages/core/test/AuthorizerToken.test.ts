@@ -1,10 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Context, DateTime, Deferred, Effect, Fiber, FiberId, Layer, Option, Redacted, TestClock } from "effect"
+import * as ComponentConfig from "../src/ComponentConfig.js"
+import * as ComponentToken from "../src/ComponentToken.js"
 import * as Authorization from "../src/Authorization.js"
 import * as AuthorizerToken from "../src/AuthorizerToken.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as WeChatError from "../src/WeChatError.js"
-import { appId, type Handler, makeLayer, makeStub, storeTicket } from "./utils.js"
+import { appId, appSecret, type Handler, makeLayer, makeStub, settle, storeTicket } from "./utils.js"
 
 const authorizer = "wxfedcba9876543210"
 const errcode = (code: number) => Effect.succeed({ json: { errcode: code, errmsg: `refused rid: 1-2-3` } })
@@ -195,6 +197,150 @@ describe("AuthorizerToken", () => {
       // A second refusal is returned, not looped on.
       const again = yield* Effect.flip(AuthorizerToken.withToken(authorizer, () => Effect.fail(refused)))
       assert.strictEqual(again._tag, "AccessTokenError")
+      assert.strictEqual(stub.count("api_authorizer_token"), 2)
+    }).pipe(Effect.provide(layerOf(stub)))
+  })
+})
+
+describe("AuthorizerToken under contention", () => {
+  const tokens = (access: string, refresh: string, authorizedAt: number, expiresAt: number) => ({
+    accessToken: Redacted.make(access),
+    refreshToken: Redacted.make(refresh),
+    authorizedAt,
+    expiresAt
+  })
+
+  it.effect("a re-authorization stored during a refresh wins: its refresh token is kept, and handed on", () => {
+    const gate = Deferred.unsafeMake<void>(FiberId.none)
+    const stub = makeWeChat({
+      refresh: () =>
+        Effect.zipRight(Deferred.await(gate), Effect.succeed({ json: { authorizer_access_token: "at-refreshed", expires_in: 7200, authorizer_refresh_token: "rt-0" } }))
+    })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const store = yield* TokenStore.TokenStore
+      yield* store.setAuthorizer(appId, authorizer, tokens("at-0", "rt-0", 0, 0))
+      const refreshing = yield* Effect.fork(AuthorizerToken.get(authorizer))
+      yield* settle
+      // Meanwhile the account authorizes again.
+      yield* TestClock.adjust("1 second")
+      yield* store.setAuthorizer(appId, authorizer, tokens("at-reauthorized", "rt-new", 1_000, 7_201_000))
+      yield* Deferred.succeed(gate, undefined)
+      const got = yield* Fiber.join(refreshing)
+      assert.strictEqual(Redacted.value(got.value), "at-reauthorized")
+      assert.deepStrictEqual(Option.map(yield* stored, (t) => t.refresh), Option.some("rt-new"))
+    }).pipe(Effect.provide(layerOf(stub)))
+  })
+
+  it.effect("a revocation during a refresh is not undone by it", () => {
+    const gate = Deferred.unsafeMake<void>(FiberId.none)
+    const stub = makeWeChat({
+      refresh: () =>
+        Effect.zipRight(Deferred.await(gate), Effect.succeed({ json: { authorizer_access_token: "at-refreshed", expires_in: 7200 } }))
+    })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const store = yield* TokenStore.TokenStore
+      yield* store.setAuthorizer(appId, authorizer, tokens("at-0", "rt-0", 0, 0))
+      const refreshing = yield* Effect.fork(Effect.flip(AuthorizerToken.get(authorizer)))
+      yield* settle
+      yield* store.deleteAuthorizer(appId, authorizer, 1)
+      yield* Deferred.succeed(gate, undefined)
+      assert.strictEqual((yield* Fiber.join(refreshing))._tag, "UnknownAuthorizerError")
+      assert.isTrue(Option.isNone(yield* stored))
+    }).pipe(Effect.provide(layerOf(stub)))
+  })
+
+  it.effect("a refreshed token is handed out only once it is stored", () => {
+    const stub = makeWeChat()
+    const failing = Layer.effect(
+      TokenStore.TokenStore,
+      Effect.map(TokenStore.makeMemory, (store) => ({
+        ...store,
+        refreshAuthorizer: () => Effect.fail(new TokenStore.TokenStoreError({ operation: "store tokens", detail: "down" }))
+      }))
+    )
+    const layer = AuthorizerToken.layer.pipe(
+      Layer.provideMerge(ComponentToken.layer),
+      Layer.provideMerge(Layer.mergeAll(failing, stub.layer, ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret) }))),
+      Layer.orDie
+    )
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const store = yield* TokenStore.TokenStore
+      yield* store.setAuthorizer(appId, authorizer, tokens("at-0", "rt-0", 0, 0))
+      const error = yield* Effect.flip(AuthorizerToken.get(authorizer))
+      assert.strictEqual(error._tag, "TokenStoreError")
+      assert.strictEqual(stub.count("api_authorizer_token"), 1)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.scoped("two instances over one store refresh an account once; two accounts refresh side by side", () =>
+    Effect.gen(function*() {
+      const stub = makeStub({
+        api_authorizer_token: (request) =>
+          Effect.as(Effect.sleep("1 second"), {
+            json: { authorizer_access_token: `at-of-${request.body.authorizer_appid}`, expires_in: 7200 }
+          })
+      })
+      const store = yield* TokenStore.makeMemory
+      const now = 0
+      yield* store.setTicket(appId, { value: Redacted.make("ticket"), createdAt: now, receivedAt: now })
+      yield* store.setAuthorizer(appId, "wxaaaaaaaaaaaaaaa1", tokens("old-1", "rt-1", 0, 0))
+      yield* store.setAuthorizer(appId, "wxaaaaaaaaaaaaaaa2", tokens("old-2", "rt-2", 0, 0))
+      const instance = Effect.gen(function*() {
+        const context = yield* Layer.build(AuthorizerToken.layer.pipe(
+          Layer.provideMerge(ComponentToken.layer),
+          Layer.provideMerge(Layer.mergeAll(
+            Layer.succeed(TokenStore.TokenStore, store),
+            stub.layer,
+            ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret) })
+          )),
+          Layer.orDie
+        ))
+        return Context.get(context, AuthorizerToken.AuthorizerToken)
+      })
+      const a = yield* instance
+      const b = yield* instance
+      const all = yield* Effect.fork(Effect.all([
+        a.get("wxaaaaaaaaaaaaaaa1"),
+        b.get("wxaaaaaaaaaaaaaaa1"),
+        a.get("wxaaaaaaaaaaaaaaa2")
+      ], { concurrency: "unbounded" }))
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      const [one, oneAgain, two] = yield* Fiber.join(all)
+      assert.deepStrictEqual([one, oneAgain, two].map((t) => Redacted.value(t.value)), ["at-of-wxaaaaaaaaaaaaaaa1", "at-of-wxaaaaaaaaaaaaaaa1", "at-of-wxaaaaaaaaaaaaaaa2"])
+      assert.strictEqual(stub.count("api_authorizer_token"), 2)
+    }))
+
+  it.effect("a stale invalidate does not drop a newer token", () => {
+    const stub = makeWeChat()
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      yield* Authorization.exchange("queryauthcode@@@good")
+      const service = yield* AuthorizerToken.AuthorizerToken
+      const first = yield* service.get(authorizer)
+      assert.isTrue(yield* service.invalidate(authorizer, first.value))
+      const second = yield* service.get(authorizer)
+      assert.isFalse(yield* service.invalidate(authorizer, first.value))
+      assert.strictEqual(Redacted.value((yield* service.get(authorizer)).value), Redacted.value(second.value))
+      assert.strictEqual(stub.count("api_authorizer_token"), 1)
+    }).pipe(Effect.provide(layerOf(stub)))
+  })
+
+  it.effect("a refresh token refused with 61023 is not sent again until a new authorization", () => {
+    const stub = makeWeChat({ refresh: () => errcode(61023) })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const store = yield* TokenStore.TokenStore
+      yield* store.setAuthorizer(appId, authorizer, tokens("at-0", "rt-0", 0, 0))
+      for (let i = 0; i < 3; i++) assert.strictEqual((yield* Effect.flip(AuthorizerToken.get(authorizer)))._tag, "RefreshTokenError")
+      assert.strictEqual(stub.count("api_authorizer_token"), 1)
+      yield* store.setAuthorizer(appId, authorizer, tokens("at-1", "rt-1", 5, 0))
+      yield* Effect.flip(AuthorizerToken.get(authorizer))
       assert.strictEqual(stub.count("api_authorizer_token"), 2)
     }).pipe(Effect.provide(layerOf(stub)))
   })

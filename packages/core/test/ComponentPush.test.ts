@@ -232,7 +232,7 @@ describe("ComponentPush.receive", () => {
       yield* TestClock.adjust(ComponentPush.storeTimeout)
       const response = HttpServerResponse.toWeb(yield* Fiber.join(answering))
       assert.strictEqual(response.status, 503)
-      assert.strictEqual(yield* Effect.promise(() => response.text()), "the ticket could not be stored; push it again")
+      assert.strictEqual(yield* Effect.promise(() => response.text()), "the push could not be handled now; push it again")
     }).pipe(Effect.provide(layer))
   })
 
@@ -311,6 +311,31 @@ describe("ComponentPush, authorization pushes", () => {
       const event = yield* ComponentPush.receive(seal(authorizedXml("authorized")))
       assert.strictEqual(event._tag, "AuthorizedEvent")
       assert.isTrue(Option.isNone(yield* storedAuthorizer))
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("an exchange that meets -1 refuses the push with 503, so that WeChat pushes it again", () => {
+    const { layer } = makeReceiver({}, { api_query_auth: () => Effect.succeed({ json: { errcode: -1, errmsg: "system error rid: 1" } }) })
+    return Effect.gen(function*() {
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
+      const error = yield* Effect.flip(ComponentPush.receive(seal(authorizedXml("authorized"))))
+      assert.strictEqual(error._tag, "SystemBusyError")
+      assert.strictEqual(ComponentPush.statusOf(error), 503)
+    }).pipe(Effect.provide(Layer.merge(layer, noRetries)))
+  })
+
+  it.effect("a revocation pushed before a later authorization does not undo it", () => {
+    const { layer } = makeReceiver({}, queryAuth)
+    return Effect.gen(function*() {
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
+      yield* TestClock.adjust("10 seconds")
+      yield* ComponentPush.receive(seal(authorizedXml("authorized")))
+      // An unauthorized push created at second 5, arriving late.
+      yield* ComponentPush.receive(seal(
+        `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>5</CreateTime><InfoType><![CDATA[unauthorized]]></InfoType>` +
+          `<AuthorizerAppid><![CDATA[${authorizer}]]></AuthorizerAppid></xml>`
+      ))
+      assert.isTrue(Option.isSome(yield* storedAuthorizer))
     }).pipe(Effect.provide(layer))
   })
 

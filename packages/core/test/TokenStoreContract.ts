@@ -56,41 +56,59 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       assert.isFalse(yield* store.deleteComponentToken(a, secret("t2")))
     }))
 
-    test("an authorizer's tokens read back per component and authorizer; older never replace newer", Effect.gen(function*() {
+    const authorized = (access: string, refresh: string, authorizedAt: number, expiresAt = authorizedAt + 7_200_000) => ({
+      accessToken: secret(access),
+      expiresAt,
+      refreshToken: secret(refresh),
+      authorizedAt
+    })
+
+    test("an authorization's tokens read back per component and account; an older authorization never replaces a newer", Effect.gen(function*() {
       const store = yield* TokenStore
-      const tokens = (access: string, expiresAt: number, refresh = "refresh-1") => ({
-        accessToken: secret(access),
-        expiresAt,
-        refreshToken: secret(refresh)
-      })
       assert.isTrue(Option.isNone(yield* store.getAuthorizer(a, "wxauth1")))
-      assert.isTrue(yield* store.setAuthorizer(a, "wxauth1", tokens("at-2", 20_000, "refresh-2")))
-      assert.isFalse(yield* store.setAuthorizer(a, "wxauth1", tokens("at-1", 10_000)))
+      assert.isTrue(yield* store.setAuthorizer(a, "wxauth1", authorized("at-2", "rt-2", 2_000)))
+      assert.isFalse(yield* store.setAuthorizer(a, "wxauth1", authorized("at-1", "rt-1", 1_000, 99_999_999)))
       const stored = Option.getOrThrow(yield* store.getAuthorizer(a, "wxauth1"))
-      assert.deepStrictEqual([Redacted.value(stored.accessToken), Redacted.value(stored.refreshToken)], ["at-2", "refresh-2"])
+      assert.deepStrictEqual([Redacted.value(stored.accessToken), Redacted.value(stored.refreshToken)], ["at-2", "rt-2"])
       assert.isTrue(Option.isNone(yield* store.getAuthorizer(b, "wxauth1")))
       assert.isTrue(Option.isNone(yield* store.getAuthorizer(a, "wxauth2")))
     }))
 
+    test("a refresh is stored only over the refresh token it used: never over a re-authorization or a revocation", Effect.gen(function*() {
+      const store = yield* TokenStore
+      yield* store.setAuthorizer(a, "wxauth1", authorized("at-1", "rt-1", 1_000))
+      // A refresh that started with rt-1, while the account authorized again (rt-2): refused, rt-2 stays.
+      yield* store.setAuthorizer(a, "wxauth1", authorized("at-2", "rt-2", 2_000))
+      assert.isFalse(yield* store.refreshAuthorizer(a, "wxauth1", authorized("at-late", "rt-1", 1_000, 99_999_999), secret("rt-1")))
+      assert.strictEqual(Redacted.value(Option.getOrThrow(yield* store.getAuthorizer(a, "wxauth1")).refreshToken), "rt-2")
+      // A refresh over the current refresh token is stored, rotated refresh token included.
+      assert.isTrue(yield* store.refreshAuthorizer(a, "wxauth1", authorized("at-3", "rt-3", 2_000), secret("rt-2")))
+      assert.strictEqual(Redacted.value(Option.getOrThrow(yield* store.getAuthorizer(a, "wxauth1")).refreshToken), "rt-3")
+      // After a revocation, a refresh cannot bring the account back.
+      yield* store.deleteAuthorizer(a, "wxauth1", 3_000)
+      assert.isFalse(yield* store.refreshAuthorizer(a, "wxauth1", authorized("at-4", "rt-3", 2_000), secret("rt-3")))
+      assert.isTrue(Option.isNone(yield* store.getAuthorizer(a, "wxauth1")))
+    }))
+
     test("invalidating an authorizer's access token keeps its refresh token, and only if it is still the one named", Effect.gen(function*() {
       const store = yield* TokenStore
-      yield* store.setAuthorizer(a, "wxauth1", { accessToken: secret("at-1"), expiresAt: 10_000, refreshToken: secret("rt") })
+      yield* store.setAuthorizer(a, "wxauth1", authorized("at-1", "rt", 1_000, 10_000))
       assert.isFalse(yield* store.invalidateAuthorizer(a, "wxauth1", secret("at-0")))
       assert.strictEqual(Option.getOrThrow(yield* store.getAuthorizer(a, "wxauth1")).expiresAt, 10_000)
       assert.isTrue(yield* store.invalidateAuthorizer(a, "wxauth1", secret("at-1")))
       const stored = Option.getOrThrow(yield* store.getAuthorizer(a, "wxauth1"))
       assert.strictEqual(stored.expiresAt, 0)
       assert.strictEqual(Redacted.value(stored.refreshToken), "rt")
-      // A fresh token replaces the invalidated one.
-      assert.isTrue(yield* store.setAuthorizer(a, "wxauth1", { accessToken: secret("at-2"), expiresAt: 5_000, refreshToken: secret("rt") }))
     }))
 
-    test("deleting an authorizer forgets it", Effect.gen(function*() {
+    test("a revocation forgets the account, but not an authorization made after it", Effect.gen(function*() {
       const store = yield* TokenStore
-      yield* store.setAuthorizer(a, "wxauth1", { accessToken: secret("at"), expiresAt: 1, refreshToken: secret("rt") })
-      assert.isTrue(yield* store.deleteAuthorizer(a, "wxauth1"))
+      yield* store.setAuthorizer(a, "wxauth1", authorized("at", "rt", 5_000))
+      assert.isFalse(yield* store.deleteAuthorizer(a, "wxauth1", 4_000), "a late revocation from before the authorization")
+      assert.isTrue(Option.isSome(yield* store.getAuthorizer(a, "wxauth1")))
+      assert.isTrue(yield* store.deleteAuthorizer(a, "wxauth1", 6_000))
       assert.isTrue(Option.isNone(yield* store.getAuthorizer(a, "wxauth1")))
-      assert.isFalse(yield* store.deleteAuthorizer(a, "wxauth1"))
+      assert.isFalse(yield* store.deleteAuthorizer(a, "wxauth1", 7_000))
     }))
 
     test("a lease has one holder at a time and is free again after release", Effect.gen(function*() {

@@ -8,6 +8,7 @@
  * In-process single flight is the caller's: it wraps {@link Refresher.refresh}.
  */
 import { Clock, Duration, Effect, Option } from "effect"
+import type { SingleFlight } from "./singleFlight.js"
 import type { Service as TokenStore, TokenStoreError } from "../TokenStore.js"
 import { type Endpoint, TransportError } from "../WeChatError.js"
 
@@ -44,6 +45,11 @@ export interface Refresher<T, E> {
   readonly fresh: Effect.Effect<Option.Option<T>, E>
   /** A refresh under the lease, falling back on a stored token that has not expired. */
   readonly refresh: Effect.Effect<T, E | TokenStoreError | TransportError>
+  /** The stored token while it is usable, else the refresh, joined by every caller of this process. */
+  readonly get: (
+    singleFlight: SingleFlight<T, E | TokenStoreError | TransportError>,
+    key: string
+  ) => Effect.Effect<T, E | TokenStoreError | TransportError>
 }
 
 export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T, E> => {
@@ -97,5 +103,9 @@ export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T
       )
     )
   )
-  return { fresh, refresh }
+  return {
+    fresh,
+    refresh,
+    get: (singleFlight, key) => Effect.flatMap(fresh, Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(key, refresh) }))
+  }
 }
