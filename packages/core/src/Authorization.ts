@@ -6,14 +6,17 @@
  *
  * A code is single use, so a request that may have reached WeChat is not sent
  * again: only WeChat's own "busy" answers (-1, 45011) are retried, never a
- * transport failure or a 5xx, whatever the `RetryPolicy` says.
+ * transport failure or a 5xx, whatever the `RetryPolicy` says. Exchange each
+ * code in one place: `ComponentPush` exchanges the code of an `authorized`
+ * push by default, and then the redirect handler's exchange answers 61010
+ * (set `exchangeOnAuthorized: false` to exchange on the redirect instead).
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { Authorization } from "@wxopen/core"
  *
- * // in the handler of the redirect URI, with ?auth_code=… from the query
+ * // in the handler of the redirect URI, with ?auth_code=… from the query (and exchangeOnAuthorized: false)
  * const onRedirect = (authCode: string) =>
  *   Authorization.exchange(authCode).pipe(
  *     Effect.tap((authorization) => Effect.log(`authorized by ${authorization.authorizerAppId}`))

@@ -13,28 +13,10 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Authorization, AuthorizationUrl, AuthorizerToken, ComponentConfig, ComponentPush, PreAuthCode, TokenStore } from "@wxopen/core"
 import { Clock, DateTime, Effect, Layer, Option, Schedule } from "effect"
 import { createServer } from "node:http"
+import { Merchant } from "@wxopen/mock-server"
 import * as Environment from "./Environment.js"
 
 const redirectUri = "https://platform.example/wechat/authorized?shop=42&lang=zh_CN"
-
-const unescapeHtml = (text: string) =>
-  text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ({ amp: "&", lt: "<", gt: ">", quot: "\"", "#39": "'" })[name]!)
-
-// Plays the merchant's administrator: opens the link, picks the first account, confirms, and reads where WeChat
-// sends the browser back.
-const authorizeAsMerchant = (link: string) =>
-  Effect.promise(async () => {
-    const page = await fetch(link).then((response) => response.text())
-    const form = new URLSearchParams(
-      [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescapeHtml(m[2]!)])
-    )
-    const account = /name="authorizer_appid" value="([^"]+)"/.exec(page)?.[1]
-    if (account === undefined) throw new Error(`the authorization page offers no account:\n${page}`)
-    form.set("authorizer_appid", account)
-    const action = new URL(/<form method="post" action="([^"]+)">/.exec(page)![1]!, link)
-    const confirmed = await fetch(action, { method: "POST", body: form, redirect: "manual" })
-    return new URL(confirmed.headers.get("location") ?? "")
-  })
 
 const main = Effect.gen(function*() {
   const target = yield* Environment.target
@@ -91,7 +73,10 @@ const main = Effect.gen(function*() {
       yield* Environment.skipped("authorizer token refresh", "it needs an authorized account")
       return
     }
-    const back = yield* authorizeAsMerchant(pc)
+    // Plays the merchant's administrator on the mock's page: opens the link, picks the first account, confirms.
+    const outcome = yield* Effect.promise(() => Merchant.authorize(pc))
+    if (outcome._tag === "Refused") return yield* Effect.dieMessage(`the authorization page refused: ${outcome.problem}`)
+    const back = outcome.location
     const authCode = back.searchParams.get("auth_code") ?? ""
     const query = [...back.searchParams].map(([name, value]) => `${name}=${name === "auth_code" ? "…" : value}`).join("&")
     yield* Environment.done("merchant authorization", `redirected to ${back.origin}${back.pathname}?${query}`)

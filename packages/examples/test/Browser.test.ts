@@ -68,6 +68,10 @@ describe("the authorization page in a browser", () => {
         await page.getByLabel(new RegExp(miniProgram.name)).check()
         await page.getByRole("button", { name: "授权" }).click()
         await page.waitForURL(/\/callback\?/)
+        // The callback shows the account, or why the exchange failed: either way, no waiting for what is not there.
+        await page.locator("#authorizer, #error").waitFor()
+        const failure = await page.locator("#error").count()
+        if (failure > 0) throw new Error(`the callback's exchange failed: ${await page.locator("#error").textContent()}`)
         return page.locator("#authorizer").textContent()
       })
       assert.strictEqual(authorizer, miniProgram.appId)

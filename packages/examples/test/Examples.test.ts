@@ -43,7 +43,8 @@ describe("the examples, against the embedded mock", () => {
       // The redirect URI's own query survives the form round trip.
       assert.match(stdout, /merchant authorization: redirected to https:\/\/platform\.example\/wechat\/authorized\?shop=42&lang=zh_CN&auth_code=…&expires_in=3600/)
       assert.match(stdout, /mobile link: http:\/\/127\.0\.0\.1:\d+\/wxaopen\/safe\/bindcomponent\?action=bindcomponent&no_scan=1&.*#wechat_redirect/)
-      assert.notMatch(stdout, /ticket@@@|refreshtoken@@@|queryauthcode@@@|wxopen-mock-app-secret/)
+      // No secret in the output: tickets, refresh tokens, codes, the app secret, access tokens (NN_ and 120 characters).
+      assert.notMatch(stdout, /ticket@@@|refreshtoken@@@|queryauthcode@@@|wxopen-mock-app-secret|\b\d{1,2}_[A-Za-z0-9_-]{100,}/)
     }))
 
   it.live("create-links: both links, and exit 0", () =>

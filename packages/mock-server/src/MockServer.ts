@@ -295,10 +295,11 @@ const makeApp = (config: MockConfig.MockConfig) => {
 
   // WeChat's authorization pages, PC and mobile: the same page, the same confirmation.
   const showPage: Handler = (req, res) => {
-    const link = Page.linkOf(new URL(req.url ?? "/", "http://mock.invalid").searchParams)
+    const url = new URL(req.url ?? "/", "http://mock.invalid")
+    const link = Page.linkOf(url.searchParams)
     const problem = Page.problemOf(link, state.state, clock.now())
     const html = problem === undefined
-      ? Page.confirmPage(link, Page.accountsFor(link, config.authorizers), new URL(req.url ?? "/", "http://mock.invalid").pathname)
+      ? Page.confirmPage(link, Page.accountsFor(link, config.authorizers), url.pathname)
       : Page.errorPage(problem)
     send(res, 200, html, "text/html; charset=utf-8")
   }
@@ -314,7 +315,7 @@ const makeApp = (config: MockConfig.MockConfig) => {
     const result = state.authorize({ componentAppId: link.componentAppId, authorizerAppId, preAuthCode: link.preAuthCode })
     if ("error" in result) return send(res, 200, Page.errorPage(result.error), "text/html; charset=utf-8")
     await pusher.pushAuthorization(link.componentAppId, authorizerAppId, result, { preAuthCode: link.preAuthCode })
-    res.writeHead(302, { location: Page.redirectTo(link.redirectUri, result.authorizationCode), "content-length": 0 })
+    res.writeHead(302, { location: Page.redirectTo(link.redirectUri, result.authorizationCode)!, "content-length": 0 })
     res.end()
   }
   for (const path of ["/cgi-bin/componentloginpage", "/wxaopen/safe/bindcomponent"]) {

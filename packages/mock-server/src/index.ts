@@ -12,6 +12,13 @@
 export * as AdminClient from "./AdminClient.js"
 
 /**
+ * The merchant's administrator, played over HTTP on the authorization page.
+ *
+ * @since 0.1.0
+ */
+export * as Merchant from "./Merchant.js"
+
+/**
  * The configuration file and its defaults.
  *
  * @since 0.1.0

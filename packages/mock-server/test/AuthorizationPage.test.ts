@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { AuthorizationUrl } from "@wxopen/core"
 import { Effect, Either } from "effect"
+import * as Merchant from "../src/Merchant.js"
 import type * as MockServer from "../src/MockServer.js"
 import { appId, call, component, fetchToken, miniProgram, officialAccount, startReceiver, withMock } from "./utils.js"
 
@@ -15,15 +16,13 @@ const newCode = (mock: MockServer.RunningMock) =>
 
 const open = (url: string) => Effect.promise(() => fetch(url).then(async (r) => ({ status: r.status, html: await r.text() })))
 
-/** Submits the page's form as a browser would, with the account chosen; the redirect is not followed. */
-const confirm = (url: string, html: string, authorizerAppId: string) =>
-  Effect.promise(async () => {
-    const action = /<form method="post" action="([^"]+)">/.exec(html)![1]!
-    const form = new URLSearchParams([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, "&").replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">")]))
-    form.set("authorizer_appid", authorizerAppId)
-    const response = await fetch(new URL(action, url), { method: "POST", body: form, redirect: "manual" })
-    return { status: response.status, location: response.headers.get("location") ?? "", html: await response.text() }
-  })
+/** Confirms the page as the merchant would, choosing `authorizerAppId`. */
+const confirm = (url: string, authorizerAppId: string) => Effect.promise(() => Merchant.authorize(url, authorizerAppId))
+
+const redirected = (outcome: Merchant.Outcome) => {
+  if (outcome._tag !== "Redirected") throw new Error(`refused: ${outcome.problem}`)
+  return outcome.location
+}
 
 const link = (mock: MockServer.RunningMock, code: string, options: Partial<AuthorizationUrl.Options> = {}, mobile = false) =>
   Either.getOrThrow((mobile ? AuthorizationUrl.mobile : AuthorizationUrl.pc)({
@@ -62,10 +61,7 @@ describe("the authorization page", () => {
       const mock = yield* withMock({ components: [{ ...component, pushUrl: receiver.url }] })
       const { code, token } = yield* newCode(mock)
       const url = link(mock, code, {}, true)
-      const page = yield* open(url)
-      const confirmed = yield* confirm(url, page.html, officialAccount.appId)
-      assert.strictEqual(confirmed.status, 302)
-      const location = new URL(confirmed.location)
+      const location = redirected(yield* confirm(url, officialAccount.appId))
       assert.strictEqual(`${location.origin}${location.pathname}`, "https://platform.example/wechat/authorized")
       assert.strictEqual(location.searchParams.get("shop"), "42")
       assert.strictEqual(location.searchParams.get("expires_in"), "3600")
@@ -87,7 +83,7 @@ describe("the authorization page", () => {
       for (let i = 0; i < 2; i++) {
         const { code } = yield* newCode(mock)
         const url = link(mock, code)
-        assert.strictEqual((yield* confirm(url, (yield* open(url)).html, miniProgram.appId)).status, 302)
+        redirected(yield* confirm(url, miniProgram.appId))
       }
       const pushes = yield* Effect.promise(() => mock.admin.pushes())
       assert.deepStrictEqual(pushes.map((p) => p.infoType).filter((t) => t !== "component_verify_ticket"), ["authorized", "updateauthorized"])
@@ -101,7 +97,7 @@ describe("the authorization page", () => {
       assert.include(unknown.html, "role=\"alert\"")
       assert.include(unknown.html, "invalid pre_auth_code")
       const url = link(mock, code)
-      yield* confirm(url, (yield* open(url)).html, officialAccount.appId)
+      redirected(yield* confirm(url, officialAccount.appId))
       assert.include((yield* open(url)).html, "pre_auth_code already used")
       const { code: late } = yield* newCode(mock)
       yield* Effect.promise(() => mock.admin.advanceClock(1800))
@@ -116,9 +112,33 @@ describe("the authorization page", () => {
       assert.include((yield* open(`${base}&redirect_uri=${encodeURIComponent("/relative")}`)).html, "redirect_uri must be an absolute")
       assert.include((yield* open(link(mock, code, { componentAppId: "wx00000000000000ff" }))).html, "invalid component_appid")
       const url = link(mock, code, { authType: "OfficialAccount" })
-      const refused = yield* confirm(url, (yield* open(url)).html, miniProgram.appId)
-      assert.strictEqual(refused.status, 200)
-      assert.include(refused.html, "not offered by the link")
-      assert.strictEqual((yield* confirm(url, (yield* open(url)).html, officialAccount.appId)).status, 302)
+      const refused = yield* confirm(url, miniProgram.appId)
+      assert.isTrue(refused._tag === "Refused" && refused.problem.includes("not offered by the link"))
+      redirected(yield* confirm(url, officialAccount.appId))
+    }).pipe(Effect.scoped))
+
+  it.live("a redirect_uri with non-ASCII characters and a fragment with # in it: an ASCII Location, the fragment whole", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const { code } = yield* newCode(mock)
+      const url = link(mock, code, { redirectUri: "https://platform.example/回调?名=微信#a#b" })
+      const location = redirected(yield* confirm(url, officialAccount.appId))
+      assert.strictEqual(location.pathname, "/%E5%9B%9E%E8%B0%83")
+      assert.strictEqual(location.searchParams.get("名"), "微信")
+      assert.strictEqual(location.hash, "#a#b")
+      assert.match(location.searchParams.get("auth_code")!, /^queryauthcode@@@/)
+    }).pipe(Effect.scoped))
+
+  it.live("hostile parameters are escaped on the page", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const { code } = yield* newCode(mock)
+      const hostile = `https://platform.example/cb?x="><script>alert(1)</script>`
+      const page = (yield* open(link(mock, code, { redirectUri: hostile }))).html
+      assert.notInclude(page, "<script>")
+      assert.include(page, "&quot;&gt;&lt;script&gt;")
+      // And the value round-trips: the redirect goes where the link said.
+      const location = redirected(yield* confirm(link(mock, code, { redirectUri: hostile }), officialAccount.appId))
+      assert.strictEqual(location.searchParams.get("x"), `"><script>alert(1)</script>`)
     }).pipe(Effect.scoped))
 })

@@ -52,7 +52,9 @@ export const problemOf = (link: Link, state: State, now: number): string | undef
   if (code === undefined || code.componentAppId !== link.componentAppId) return "预授权码无效 (invalid pre_auth_code)"
   if (code.usedAt !== undefined) return "预授权码已使用 (pre_auth_code already used: create a new one for each link)"
   if (code.expiresAt <= now) return "预授权码已过期 (pre_auth_code expired)"
-  if (!/^https?:\/\/[^/?#\s]/i.test(link.redirectUri)) return "回调地址无效 (redirect_uri must be an absolute http(s) URL)"
+  if (!/^https?:\/\/[^/?#\s]/i.test(link.redirectUri) || redirectTo(link.redirectUri, "") === undefined) {
+    return "回调地址无效 (redirect_uri must be an absolute http(s) URL)"
+  }
   return undefined
 }
 
@@ -98,9 +100,20 @@ ${choices}
   )
 }
 
-/** Where the browser goes after a confirmation: `redirect_uri` with `auth_code` and `expires_in` appended. */
-export const redirectTo = (redirectUri: string, authorizationCode: string): string => {
-  const [base, fragment] = redirectUri.split("#", 2) as [string, string | undefined]
+/**
+ * Where the browser goes after a confirmation: `redirect_uri` with `auth_code`
+ * and `expires_in` appended to its query (kept as it was), its fragment kept
+ * whole; as WHATWG URL writes it, so always ASCII and safe in a header.
+ * `undefined` when `redirect_uri` is not a URL.
+ */
+export const redirectTo = (redirectUri: string, authorizationCode: string): string | undefined => {
+  let url: URL
+  try {
+    url = new URL(redirectUri)
+  } catch {
+    return undefined
+  }
   const query = `auth_code=${encodeURIComponent(authorizationCode)}&expires_in=3600`
-  return `${base}${base.includes("?") ? "&" : "?"}${query}${fragment === undefined ? "" : `#${fragment}`}`
+  url.search = url.search === "" ? `?${query}` : `${url.search}&${query}`
+  return url.href
 }
