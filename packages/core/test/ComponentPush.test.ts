@@ -4,7 +4,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, FiberId, Layer, Option, Redacted, TestClock } from "effect"
+import { Deferred, Effect, Fiber, FiberId, Layer, Logger, Option, Redacted, TestClock } from "effect"
 import { createServer } from "node:http"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentPush from "../src/ComponentPush.js"
@@ -304,13 +304,35 @@ describe("ComponentPush, authorization pushes", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it.effect("an exchange that fails is logged, and the push is still answered", () => {
+  it.effect("a code that cannot be exchanged (61010) is logged, and the push is still answered", () => {
     const { layer } = makeReceiver({}, { api_query_auth: () => Effect.succeed({ json: { errcode: 61010, errmsg: "code is expired rid: 1" } }) })
+    const warnings: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (logLevel._tag === "Warning") warnings.push(String(message))
+    })
     return Effect.gen(function*() {
       yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
       const event = yield* ComponentPush.receive(seal(authorizedXml("authorized")))
       assert.strictEqual(event._tag, "AuthorizedEvent")
       assert.isTrue(Option.isNone(yield* storedAuthorizer))
+      assert.isTrue(warnings.some((w) => w.includes("cannot be exchanged") && w.includes("61010")), warnings.join("\n"))
+    }).pipe(Effect.provide(Layer.merge(layer, Logger.replace(Logger.defaultLogger, logger))))
+  })
+
+  it.effect("an exchange slower than the budget refuses the push with 503 when the budget ends", () => {
+    const { layer } = makeReceiver({ handlerBudget: "3 seconds" }, {
+      api_query_auth: () => Effect.as(Effect.sleep("10 seconds"), { json: { errcode: 0 } })
+    })
+    return Effect.gen(function*() {
+      yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
+      const receiving = yield* Effect.fork(Effect.flip(ComponentPush.receive(seal(authorizedXml("authorized")))))
+      yield* settle
+      yield* TestClock.adjust("2999 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(receiving)))
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Fiber.join(receiving)
+      assert.strictEqual(error._tag === "TransportError" && error.reason, "Timeout")
+      assert.strictEqual(ComponentPush.statusOf(error), 503)
     }).pipe(Effect.provide(layer))
   })
 

@@ -40,6 +40,7 @@ describe("the examples, against the embedded mock", () => {
         "authorizer token refresh"
       ])
       assert.match(stdout, /code exchange: wxa1b2c3d4e5f60001 granted permission sets \[1, 18\]/)
+      assert.match(stdout, /authorizer token refresh: a new token, <redacted, \d+ characters>, valid 7200 s more/)
       // The redirect URI's own query survives the form round trip.
       assert.match(stdout, /merchant authorization: redirected to https:\/\/platform\.example\/wechat\/authorized\?shop=42&lang=zh_CN&auth_code=…&expires_in=3600/)
       assert.match(stdout, /mobile link: http:\/\/127\.0\.0\.1:\d+\/wxaopen\/safe\/bindcomponent\?action=bindcomponent&no_scan=1&.*#wechat_redirect/)
