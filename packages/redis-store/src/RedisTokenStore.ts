@@ -1,0 +1,266 @@
+/**
+ * A `TokenStore` on Redis: every instance of a platform shares one verify
+ * ticket, one component token, the authorizers' tokens, and the refresh
+ * leases, so that one instance at a time fetches a token and the others use it.
+ *
+ * - Keys are `{prefix}:{componentAppId}:…`; the ticket is never part of a
+ *   token's key. The ticket expires 12 hours after WeChat created it, the
+ *   component token at its WeChat expiry; an authorizer's record (its refresh
+ *   token) does not expire.
+ * - Every write is one Lua script, atomic in Redis: an older ticket, token or
+ *   authorization never replaces a newer one, a refresh is stored only over
+ *   the refresh token it used, deletions compare first.
+ * - A lease is `SET NX PX` with a random owner, released only by its owner
+ *   (a script compares); waiters poll its remaining time and take over once it
+ *   lapses, so a holder that dies blocks the others only for the lease's TTL.
+ * - Redis down: every command fails at once (no offline queue) or within the
+ *   command timeout, as a `TokenStoreError`; ioredis reconnects by itself, and
+ *   the store works again without a restart.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { ComponentToken } from "@wxopen/core"
+ * import { RedisTokenStore } from "@wxopen/redis-store"
+ *
+ * const Shared = ComponentToken.layer.pipe(Layer.provide(RedisTokenStore.layer({ url: "redis://127.0.0.1:6379" })))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { TokenStore } from "@wxopen/core"
+import { Config, type ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Redis } from "ioredis"
+import * as Crypto from "node:crypto"
+
+/**
+ * How a store reaches Redis: a client you own (it is not closed with the
+ * layer), or a URL (a client the layer opens and closes).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Options = ({ readonly client: Redis } | { readonly url: Redacted.Redacted<string> | string }) & {
+  /** Prefix of every key; default `wxopen`. */
+  readonly prefix?: string
+  /** How long one command may take before it fails; default 2 seconds. */
+  readonly commandTimeout?: Duration.DurationInput
+}
+
+const ticketLifetimeMs = 12 * 3600 * 1000
+
+// Each script answers 1 when it wrote (or deleted), 0 when it did not.
+const scripts = {
+  // KEYS[1] record; ARGV: json, field ordering the records, its value, expiry (Unix ms; 0 for none)
+  setUnlessNewer: `
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(cjson.decode(current)[ARGV[2]]) > tonumber(ARGV[3]) then return 0 end
+if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[4]) else redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`,
+  // KEYS[1] record; ARGV: field, expected value; deletes when the field still holds it
+  deleteIfEqual: `
+local current = redis.call('GET', KEYS[1])
+if not current or cjson.decode(current)[ARGV[1]] ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1`,
+  // KEYS[1] record; ARGV: field, expected value, json; replaces (keeping the TTL) when the field still holds it
+  replaceIfEqual: `
+local current = redis.call('GET', KEYS[1])
+if not current or cjson.decode(current)[ARGV[1]] ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+return 1`,
+  // KEYS[1] record; ARGV: field, bound; deletes when the field is not above the bound
+  deleteIfNotAfter: `
+local current = redis.call('GET', KEYS[1])
+if not current or tonumber(cjson.decode(current)[ARGV[1]]) > tonumber(ARGV[2]) then return 0 end
+redis.call('DEL', KEYS[1])
+return 1`,
+  // KEYS[1] lease; ARGV[1] owner
+  release: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`
+}
+
+type Scripted = Redis & {
+  readonly [K in keyof typeof scripts]: (key: string, ...args: Array<string>) => Promise<number>
+}
+
+/**
+ * A store on a connected client.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (client: Redis, options: { readonly prefix?: string; readonly commandTimeout?: Duration.DurationInput } = {}): TokenStore.Service => {
+  const redis = client as Scripted
+  for (const [name, lua] of Object.entries(scripts)) {
+    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 1, lua })
+  }
+  const prefix = options.prefix ?? "wxopen"
+  const timeout = Duration.decode(options.commandTimeout ?? Duration.seconds(2))
+  const keys = {
+    ticket: (c: string) => `${prefix}:${c}:ticket`,
+    componentToken: (c: string) => `${prefix}:${c}:component_token`,
+    authorizer: (c: string, a: string) => `${prefix}:${c}:authorizer:${a}`,
+    lease: (key: string) => `${prefix}:lease:${key}`
+  }
+
+  const run = <A>(operation: string, command: () => Promise<A>) =>
+    Effect.tryPromise({
+      try: command,
+      catch: (error) =>
+        new TokenStore.TokenStoreError({ operation, detail: error instanceof Error ? error.message : String(error) })
+    }).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new TokenStore.TokenStoreError({ operation, detail: `Redis did not answer within ${Duration.format(timeout)}` })
+      })
+    )
+
+  const read = <A>(operation: string, key: string, decode: (json: Record<string, unknown>) => A) =>
+    Effect.map(run(operation, () => redis.get(key)), (text) => Option.map(Option.fromNullable(text), (t) => decode(JSON.parse(t))))
+
+  const secret = (value: unknown) => Redacted.make(String(value))
+  const asTicket = (j: Record<string, unknown>): TokenStore.VerifyTicket => ({
+    value: secret(j.value),
+    createdAt: Number(j.createdAt),
+    receivedAt: Number(j.receivedAt)
+  })
+  const asToken = (j: Record<string, unknown>): TokenStore.AccessToken => ({ value: secret(j.value), expiresAt: Number(j.expiresAt) })
+  const asAuthorizer = (j: Record<string, unknown>): TokenStore.AuthorizerTokens => ({
+    accessToken: secret(j.accessToken),
+    expiresAt: Number(j.expiresAt),
+    refreshToken: secret(j.refreshToken),
+    authorizedAt: Number(j.authorizedAt)
+  })
+  const authorizerJson = (t: TokenStore.AuthorizerTokens) =>
+    JSON.stringify({
+      accessToken: Redacted.value(t.accessToken),
+      expiresAt: t.expiresAt,
+      refreshToken: Redacted.value(t.refreshToken),
+      authorizedAt: t.authorizedAt
+    })
+  const wrote = (operation: string, command: () => Promise<number>) => Effect.map(run(operation, command), (n) => n === 1)
+
+  return {
+    getTicket: (c) => read("read the verify ticket", keys.ticket(c), asTicket),
+    setTicket: (c, t) =>
+      wrote("store the verify ticket", () =>
+        redis.setUnlessNewer(
+          keys.ticket(c),
+          JSON.stringify({ value: Redacted.value(t.value), createdAt: t.createdAt, receivedAt: t.receivedAt }),
+          "createdAt",
+          String(t.createdAt),
+          // At least a second ahead: a key must not expire before it is written.
+          String(Math.max(Math.min(t.createdAt, t.receivedAt) + ticketLifetimeMs, Date.now() + 1000))
+        )),
+    getComponentToken: (c) => read("read the component token", keys.componentToken(c), asToken),
+    setComponentToken: (c, t) =>
+      wrote("store the component token", () =>
+        redis.setUnlessNewer(
+          keys.componentToken(c),
+          JSON.stringify({ value: Redacted.value(t.value), expiresAt: t.expiresAt }),
+          "expiresAt",
+          String(t.expiresAt),
+          String(Math.max(t.expiresAt, Date.now() + 1000))
+        )),
+    deleteComponentToken: (c, expected) =>
+      wrote("invalidate the component token", () => redis.deleteIfEqual(keys.componentToken(c), "value", Redacted.value(expected))),
+    getAuthorizer: (c, a) => read("read an authorizer's tokens", keys.authorizer(c, a), asAuthorizer),
+    setAuthorizer: (c, a, t) =>
+      wrote("store an authorizer's tokens", () =>
+        redis.setUnlessNewer(keys.authorizer(c, a), authorizerJson(t), "authorizedAt", String(t.authorizedAt), "0")),
+    refreshAuthorizer: (c, a, t, expected) =>
+      wrote("store an authorizer's refreshed tokens", () =>
+        redis.replaceIfEqual(keys.authorizer(c, a), "refreshToken", Redacted.value(expected), authorizerJson(t))),
+    invalidateAuthorizer: (c, a, expected) =>
+      Effect.flatMap(read("read an authorizer's tokens", keys.authorizer(c, a), asAuthorizer), (current) =>
+        Option.match(current, {
+          onNone: () => Effect.succeed(false),
+          onSome: (t) =>
+            wrote("invalidate an authorizer's access token", () =>
+              redis.replaceIfEqual(
+                keys.authorizer(c, a),
+                "accessToken",
+                Redacted.value(expected),
+                authorizerJson({ ...t, expiresAt: 0 })
+              ))
+        })),
+    deleteAuthorizer: (c, a, revokedAt) =>
+      wrote("forget an authorizer", () => redis.deleteIfNotAfter(keys.authorizer(c, a), "authorizedAt", String(revokedAt))),
+    withLease: (key, ttl, effect) =>
+      Effect.uninterruptibleMask((restore) => {
+        const owner = Crypto.randomUUID()
+        const lease = keys.lease(key)
+        return Effect.flatMap(
+          run("take a refresh lease", () => redis.set(lease, owner, "PX", Math.max(1, Duration.toMillis(ttl)), "NX")),
+          (taken) =>
+            taken !== "OK"
+              ? Effect.succeedNone
+              : restore(effect).pipe(
+                Effect.map(Option.some),
+                // A release that fails leaves the lease to lapse: the others wait at most its TTL.
+                Effect.ensuring(Effect.ignore(run("release a refresh lease", () => redis.release(lease, owner))))
+              )
+        )
+      }),
+    awaitLease: (key) =>
+      run("watch a refresh lease", () => redis.pttl(keys.lease(key))).pipe(
+        Effect.flatMap((left) => (left > 0 ? Effect.as(Effect.sleep(Duration.millis(Math.min(left, 50))), true) : Effect.succeed(false))),
+        Effect.repeat({ while: (held) => held }),
+        Effect.asVoid
+      )
+  }
+}
+
+// The first connection, awaited for a few seconds at most: if Redis is down at start, the store starts anyway and
+// its commands fail (typed) until ioredis reconnects.
+const ready = (client: Redis) =>
+  Effect.async<void>((resume) => {
+    if (client.status === "ready") return resume(Effect.void)
+    client.once("ready", () => resume(Effect.void))
+  }).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+
+/**
+ * The store as a layer, from a client you own or a URL.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore> =>
+  Layer.scoped(
+    TokenStore.TokenStore,
+    Effect.map(
+      "client" in options
+        ? Effect.succeed(options.client)
+        : Effect.acquireRelease(
+          Effect.sync(() =>
+            new Redis(typeof options.url === "string" ? options.url : Redacted.value(options.url), {
+              // Fail at once while Redis is down, rather than queue commands and hang.
+              enableOfflineQueue: false,
+              maxRetriesPerRequest: 1,
+              retryStrategy: (attempt) => Math.min(attempt * 100, 2_000)
+            })
+          ).pipe(Effect.tap(ready)),
+          (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
+        ),
+      (client) => make(client, options)
+    )
+  )
+
+/**
+ * The store as a layer, from `WXOPEN_REDIS_URL` (and `WXOPEN_REDIS_PREFIX`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (): Layer.Layer<TokenStore.TokenStore, ConfigError.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Config.all({
+        url: Config.redacted("WXOPEN_REDIS_URL"),
+        prefix: Config.string("WXOPEN_REDIS_PREFIX").pipe(Config.withDefault("wxopen"))
+      }),
+      layer
+    )
+  )
