@@ -68,7 +68,9 @@ const runChild = (settings: unknown) =>
   })
 
 const parent = Effect.gen(function*() {
-  const redisUrl = yield* Config.string("WXOPEN_REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379"))
+  // A Redis URL can carry a password: it is read as a secret, and printed without its credentials.
+  const redisUrl = Redacted.value(yield* Config.redacted("WXOPEN_REDIS_URL").pipe(Config.withDefault(Redacted.make("redis://127.0.0.1:6379"))))
+  const shownUrl = redisUrl.replace(/\/\/[^@/]*@/, "//<credentials>@")
   // A journal with room for every request of the run (it keeps 1,000 by default).
   const mock = yield* Effect.acquireRelease(
     Effect.promise(() => MockServer.start({ port: 0, config: { ...MockConfig.defaults, journalLimit: 5_000 } })),
@@ -76,7 +78,7 @@ const parent = Effect.gen(function*() {
   )
   const component = mock.config.components[0]!
   const prefix = `wxopen-example-${Crypto.randomUUID()}`
-  yield* Console.log(`✔ WeChat: the embedded mock at ${mock.url}; the store: Redis at ${redisUrl} (prefix ${prefix})`)
+  yield* Console.log(`✔ WeChat: the embedded mock at ${mock.url}; the store: Redis at ${shownUrl} (prefix ${prefix})`)
 
   yield* Effect.gen(function*() {
     // Instance A: the push receiver stores the ticket in the shared store.

@@ -13,9 +13,13 @@
  * - A lease is `SET NX PX` with a random owner, released only by its owner
  *   (a script compares); waiters poll its remaining time and take over once it
  *   lapses, so a holder that dies blocks the others only for the lease's TTL.
- * - Redis down: every command fails at once (no offline queue) or within the
- *   command timeout, as a `TokenStoreError`; ioredis reconnects by itself, and
- *   the store works again without a restart.
+ * - Redis down or frozen: every command fails at once (no offline queue) or
+ *   within the command timeout, as a `TokenStoreError`, taking and releasing
+ *   leases included; ioredis reconnects by itself, and the store works again
+ *   without a restart. A client you give should have its offline queue off too.
+ * - Any Redis from version 5 (the scripts use Redis 2.6 commands only). Use a
+ *   `noeviction` or `volatile-*` eviction policy: `allkeys-*` could evict
+ *   refresh tokens.
  *
  * @example
  * ```ts
@@ -29,7 +33,7 @@
  * @since 0.1.0
  */
 import { TokenStore } from "@wxopen/core"
-import { Config, type ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Config, type ConfigError, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Redis } from "ioredis"
 import * as Crypto from "node:crypto"
 
@@ -49,34 +53,50 @@ export type Options = ({ readonly client: Redis } | { readonly url: Redacted.Red
 
 const ticketLifetimeMs = 12 * 3600 * 1000
 
-// Each script answers 1 when it wrote (or deleted), 0 when it did not.
+// Each script answers 1 when it wrote (or deleted), 0 when it did not. Only commands of Redis 2.6 (SET, PTTL,
+// PEXPIREAT, Lua with cjson) are used, so any Redis from 5 on will do. Names are prefixed: a client of yours may
+// define scripts of its own.
 const scripts = {
   // KEYS[1] record; ARGV: json, field ordering the records, its value, expiry (Unix ms; 0 for none)
-  setUnlessNewer: `
+  wxopenSetUnlessNewer: `
 local current = redis.call('GET', KEYS[1])
 if current and tonumber(cjson.decode(current)[ARGV[2]]) > tonumber(ARGV[3]) then return 0 end
-if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[4]) else redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('SET', KEYS[1], ARGV[1])
+if tonumber(ARGV[4]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[4]) end
 return 1`,
   // KEYS[1] record; ARGV: field, expected value; deletes when the field still holds it
-  deleteIfEqual: `
+  wxopenDeleteIfEqual: `
 local current = redis.call('GET', KEYS[1])
 if not current or cjson.decode(current)[ARGV[1]] ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1`,
-  // KEYS[1] record; ARGV: field, expected value, json; replaces (keeping the TTL) when the field still holds it
-  replaceIfEqual: `
+  // KEYS[1] record; ARGV: field, expected value, json; replaces (keeping the expiry) when the field still holds it
+  wxopenReplaceIfEqual: `
 local current = redis.call('GET', KEYS[1])
 if not current or cjson.decode(current)[ARGV[1]] ~= ARGV[2] then return 0 end
-redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+local ttl = redis.call('PTTL', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[3])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`,
+  // KEYS[1] record; ARGV: field, expected value; sets expiresAt to 0 in the stored record when the field still holds it
+  wxopenExpireIfEqual: `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local record = cjson.decode(current)
+if record[ARGV[1]] ~= ARGV[2] then return 0 end
+record['expiresAt'] = 0
+local ttl = redis.call('PTTL', KEYS[1])
+redis.call('SET', KEYS[1], cjson.encode(record))
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1`,
   // KEYS[1] record; ARGV: field, bound; deletes when the field is not above the bound
-  deleteIfNotAfter: `
+  wxopenDeleteIfNotAfter: `
 local current = redis.call('GET', KEYS[1])
 if not current or tonumber(cjson.decode(current)[ARGV[1]]) > tonumber(ARGV[2]) then return 0 end
 redis.call('DEL', KEYS[1])
 return 1`,
   // KEYS[1] lease; ARGV[1] owner
-  release: `
+  wxopenRelease: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`
 }
@@ -84,6 +104,15 @@ return 0`
 type Scripted = Redis & {
   readonly [K in keyof typeof scripts]: (key: string, ...args: Array<string>) => Promise<number>
 }
+
+const Ticket = Schema.Struct({ value: Schema.String, createdAt: Schema.Number, receivedAt: Schema.Number })
+const Token = Schema.Struct({ value: Schema.String, expiresAt: Schema.Number })
+const Authorizer = Schema.Struct({
+  accessToken: Schema.String,
+  expiresAt: Schema.Number,
+  refreshToken: Schema.String,
+  authorizedAt: Schema.Number
+})
 
 /**
  * A store on a connected client.
@@ -105,33 +134,35 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
     lease: (key: string) => `${prefix}:lease:${key}`
   }
 
+  // Interruptible, so that the timeout also holds where the caller is not (taking and releasing a lease).
   const run = <A>(operation: string, command: () => Promise<A>) =>
-    Effect.tryPromise({
+    Effect.interruptible(Effect.tryPromise({
       try: command,
       catch: (error) =>
         new TokenStore.TokenStoreError({ operation, detail: error instanceof Error ? error.message : String(error) })
-    }).pipe(
+    })).pipe(
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () => new TokenStore.TokenStoreError({ operation, detail: `Redis did not answer within ${Duration.format(timeout)}` })
       })
     )
 
-  const read = <A>(operation: string, key: string, decode: (json: Record<string, unknown>) => A) =>
-    Effect.map(run(operation, () => redis.get(key)), (text) => Option.map(Option.fromNullable(text), (t) => decode(JSON.parse(t))))
+  // A stored value that is not what wxopen wrote is a TokenStoreError that names the key, never its content.
+  const read = <A, I>(operation: string, key: string, schema: Schema.Schema<A, I>) =>
+    Effect.flatMap(run(operation, () => redis.get(key)), (text) =>
+      text === null
+        ? Effect.succeedNone
+        : Effect.mapError(
+          Schema.decodeUnknown(Schema.parseJson(schema))(text),
+          () => new TokenStore.TokenStoreError({ operation, detail: `${key} does not hold what wxopen stores there` })
+        ).pipe(Effect.map(Option.some)))
 
-  const secret = (value: unknown) => Redacted.make(String(value))
-  const asTicket = (j: Record<string, unknown>): TokenStore.VerifyTicket => ({
-    value: secret(j.value),
-    createdAt: Number(j.createdAt),
-    receivedAt: Number(j.receivedAt)
-  })
-  const asToken = (j: Record<string, unknown>): TokenStore.AccessToken => ({ value: secret(j.value), expiresAt: Number(j.expiresAt) })
-  const asAuthorizer = (j: Record<string, unknown>): TokenStore.AuthorizerTokens => ({
-    accessToken: secret(j.accessToken),
-    expiresAt: Number(j.expiresAt),
-    refreshToken: secret(j.refreshToken),
-    authorizedAt: Number(j.authorizedAt)
+  const asTicket = (t: typeof Ticket.Type): TokenStore.VerifyTicket => ({ ...t, value: Redacted.make(t.value) })
+  const asToken = (t: typeof Token.Type): TokenStore.AccessToken => ({ ...t, value: Redacted.make(t.value) })
+  const asAuthorizer = (t: typeof Authorizer.Type): TokenStore.AuthorizerTokens => ({
+    ...t,
+    accessToken: Redacted.make(t.accessToken),
+    refreshToken: Redacted.make(t.refreshToken)
   })
   const authorizerJson = (t: TokenStore.AuthorizerTokens) =>
     JSON.stringify({
@@ -143,70 +174,77 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
   const wrote = (operation: string, command: () => Promise<number>) => Effect.map(run(operation, command), (n) => n === 1)
 
   return {
-    getTicket: (c) => read("read the verify ticket", keys.ticket(c), asTicket),
+    getTicket: (c) => Effect.map(read("read the verify ticket", keys.ticket(c), Ticket), Option.map(asTicket)),
     setTicket: (c, t) =>
-      wrote("store the verify ticket", () =>
-        redis.setUnlessNewer(
-          keys.ticket(c),
-          JSON.stringify({ value: Redacted.value(t.value), createdAt: t.createdAt, receivedAt: t.receivedAt }),
-          "createdAt",
-          String(t.createdAt),
-          // At least a second ahead: a key must not expire before it is written.
-          String(Math.max(Math.min(t.createdAt, t.receivedAt) + ticketLifetimeMs, Date.now() + 1000))
-        )),
-    getComponentToken: (c) => read("read the component token", keys.componentToken(c), asToken),
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        wrote("store the verify ticket", () =>
+          redis.wxopenSetUnlessNewer(
+            keys.ticket(c),
+            JSON.stringify({ value: Redacted.value(t.value), createdAt: t.createdAt, receivedAt: t.receivedAt }),
+            "createdAt",
+            String(t.createdAt),
+            // At least a second ahead: a key must not expire before it is written.
+            String(Math.max(Math.min(t.createdAt, t.receivedAt) + ticketLifetimeMs, now + 1000))
+          ))),
+    getComponentToken: (c) => Effect.map(read("read the component token", keys.componentToken(c), Token), Option.map(asToken)),
     setComponentToken: (c, t) =>
-      wrote("store the component token", () =>
-        redis.setUnlessNewer(
-          keys.componentToken(c),
-          JSON.stringify({ value: Redacted.value(t.value), expiresAt: t.expiresAt }),
-          "expiresAt",
-          String(t.expiresAt),
-          String(Math.max(t.expiresAt, Date.now() + 1000))
-        )),
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        wrote("store the component token", () =>
+          redis.wxopenSetUnlessNewer(
+            keys.componentToken(c),
+            JSON.stringify({ value: Redacted.value(t.value), expiresAt: t.expiresAt }),
+            "expiresAt",
+            String(t.expiresAt),
+            String(Math.max(t.expiresAt, now + 1000))
+          ))),
     deleteComponentToken: (c, expected) =>
-      wrote("invalidate the component token", () => redis.deleteIfEqual(keys.componentToken(c), "value", Redacted.value(expected))),
-    getAuthorizer: (c, a) => read("read an authorizer's tokens", keys.authorizer(c, a), asAuthorizer),
+      wrote("invalidate the component token", () =>
+        redis.wxopenDeleteIfEqual(keys.componentToken(c), "value", Redacted.value(expected))),
+    getAuthorizer: (c, a) =>
+      Effect.map(read("read an authorizer's tokens", keys.authorizer(c, a), Authorizer), Option.map(asAuthorizer)),
     setAuthorizer: (c, a, t) =>
       wrote("store an authorizer's tokens", () =>
-        redis.setUnlessNewer(keys.authorizer(c, a), authorizerJson(t), "authorizedAt", String(t.authorizedAt), "0")),
+        redis.wxopenSetUnlessNewer(keys.authorizer(c, a), authorizerJson(t), "authorizedAt", String(t.authorizedAt), "0")),
     refreshAuthorizer: (c, a, t, expected) =>
       wrote("store an authorizer's refreshed tokens", () =>
-        redis.replaceIfEqual(keys.authorizer(c, a), "refreshToken", Redacted.value(expected), authorizerJson(t))),
+        redis.wxopenReplaceIfEqual(keys.authorizer(c, a), "refreshToken", Redacted.value(expected), authorizerJson(t))),
+    // In one script: a refresh or re-authorization landing in between is never overwritten.
     invalidateAuthorizer: (c, a, expected) =>
-      Effect.flatMap(read("read an authorizer's tokens", keys.authorizer(c, a), asAuthorizer), (current) =>
-        Option.match(current, {
-          onNone: () => Effect.succeed(false),
-          onSome: (t) =>
-            wrote("invalidate an authorizer's access token", () =>
-              redis.replaceIfEqual(
-                keys.authorizer(c, a),
-                "accessToken",
-                Redacted.value(expected),
-                authorizerJson({ ...t, expiresAt: 0 })
-              ))
-        })),
+      wrote("invalidate an authorizer's access token", () =>
+        redis.wxopenExpireIfEqual(keys.authorizer(c, a), "accessToken", Redacted.value(expected))),
     deleteAuthorizer: (c, a, revokedAt) =>
-      wrote("forget an authorizer", () => redis.deleteIfNotAfter(keys.authorizer(c, a), "authorizedAt", String(revokedAt))),
+      wrote("forget an authorizer", () =>
+        redis.wxopenDeleteIfNotAfter(keys.authorizer(c, a), "authorizedAt", String(revokedAt))),
     withLease: (key, ttl, effect) =>
       Effect.uninterruptibleMask((restore) => {
         const owner = Crypto.randomUUID()
         const lease = keys.lease(key)
         return Effect.flatMap(
-          run("take a refresh lease", () => redis.set(lease, owner, "PX", Math.max(1, Duration.toMillis(ttl)), "NX")),
+          run("take a refresh lease", () => redis.set(lease, owner, "PX", Math.max(1, Math.ceil(Duration.toMillis(ttl))), "NX")).pipe(
+            // A take that timed out may still land: release it behind, on the same connection, so it runs after.
+            Effect.tapError(() => Effect.ignore(Effect.tryPromise(() => redis.wxopenRelease(lease, owner))).pipe(Effect.forkDaemon))
+          ),
           (taken) =>
             taken !== "OK"
               ? Effect.succeedNone
               : restore(effect).pipe(
                 Effect.map(Option.some),
                 // A release that fails leaves the lease to lapse: the others wait at most its TTL.
-                Effect.ensuring(Effect.ignore(run("release a refresh lease", () => redis.release(lease, owner))))
+                Effect.ensuring(Effect.ignore(run("release a refresh lease", () => redis.wxopenRelease(lease, owner))))
               )
         )
       }),
+    // -2: no lease. -1: a key without expiry, which wxopen never writes: a pause, so that callers looping on it
+    // do not spin.
     awaitLease: (key) =>
       run("watch a refresh lease", () => redis.pttl(keys.lease(key))).pipe(
-        Effect.flatMap((left) => (left > 0 ? Effect.as(Effect.sleep(Duration.millis(Math.min(left, 50))), true) : Effect.succeed(false))),
+        Effect.flatMap((left) =>
+          left > 0
+            ? Effect.as(Effect.sleep(Duration.millis(Math.min(left, 50))), true)
+            : left === -1
+            ? Effect.as(Effect.sleep(Duration.millis(50)), false)
+            : Effect.succeed(false)
+        ),
         Effect.repeat({ while: (held) => held }),
         Effect.asVoid
       )
@@ -216,10 +254,12 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
 // The first connection, awaited for a few seconds at most: if Redis is down at start, the store starts anyway and
 // its commands fail (typed) until ioredis reconnects.
 const ready = (client: Redis) =>
-  Effect.async<void>((resume) => {
+  Effect.interruptible(Effect.async<void>((resume) => {
     if (client.status === "ready") return resume(Effect.void)
-    client.once("ready", () => resume(Effect.void))
-  }).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+    const onReady = () => resume(Effect.void)
+    client.once("ready", onReady)
+    return Effect.sync(() => client.off("ready", onReady))
+  })).pipe(Effect.timeout("5 seconds"), Effect.ignore)
 
 /**
  * The store as a layer, from a client you own or a URL.
@@ -239,10 +279,19 @@ export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore> =>
               // Fail at once while Redis is down, rather than queue commands and hang.
               enableOfflineQueue: false,
               maxRetriesPerRequest: 1,
+              commandTimeout: Duration.toMillis(Duration.decode(options.commandTimeout ?? Duration.seconds(2))),
               retryStrategy: (attempt) => Math.min(attempt * 100, 2_000)
             })
-          ).pipe(Effect.tap(ready)),
-          (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
+          ).pipe(
+            // Reconnection attempts are ioredis's business; each command's failure is already a TokenStoreError.
+            Effect.tap((client) => Effect.sync(() => client.on("error", () => {}))),
+            Effect.tap(ready)
+          ),
+          (client) =>
+            Effect.interruptible(Effect.tryPromise(() => client.quit())).pipe(
+              Effect.timeout("2 seconds"),
+              Effect.catchAll(() => Effect.sync(() => client.disconnect()))
+            )
         ),
       (client) => make(client, options)
     )
