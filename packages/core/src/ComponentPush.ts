@@ -9,9 +9,11 @@
  * Mount it in any HTTP framework with {@link receive} (given the query
  * parameters and the raw body), or serve {@link httpApp} with
  * `@effect/platform`. WeChat wants the plain text `success` within 5 seconds:
- * {@link httpApp} answers it as soon as the push is authentic and read, and
- * your handler gets at most `handlerBudget` before it is left to finish in
- * the background. A forged or unreadable push changes nothing and gets a 4xx.
+ * {@link httpApp} answers once a ticket is stored (within {@link storeTimeout}),
+ * or once wxopen's handling of the event and then your handler have finished or
+ * `handlerBudget` has run out (a handler still running goes on in the
+ * background). A forged or unreadable push changes nothing and gets a 4xx; one
+ * that could not be handled now gets a 503, and WeChat pushes it again.
  *
  * When pushes stop (a platform that was offline, a ticket expired),
  * {@link startPushTicket} asks WeChat to start them again.

@@ -17,8 +17,9 @@
  *   the store again. A lease lapses by itself after its time to live, so a
  *   holder that dies does not block the others for ever.
  *
- * {@link layerMemory} implements the contract in-process. It is the embedded
- * default: what it holds is lost when the process ends.
+ * {@link layerMemory} implements the contract in-process, for one process or
+ * tests: what it holds is lost when the process ends. Several processes need a
+ * shared store (`@wxopen/redis-store`).
  *
  * @example
  * ```ts
@@ -203,7 +204,7 @@ const setUnlessNewer = <A>(map: Map<string, A>, key: string, value: A, order: (a
   })
 
 /**
- * An in-process store: the embedded default, for one process or for tests.
+ * An in-process store, for one process or for tests.
  *
  * @since 0.1.0
  * @category constructors

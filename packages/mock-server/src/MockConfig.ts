@@ -97,8 +97,8 @@ export const MockConfig = Schema.Struct({
   /** How many requests the journal keeps. */
   journalLimit: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1_000 }),
   /**
-   * How many unused, unexpired pre-authorization codes the mock holds, all
-   * components together; the oldest goes past it, so that a load test cannot
+   * How many pre-authorization codes the mock holds (used or not, all
+   * components together); the oldest goes past it, so that a load test cannot
    * grow the mock's memory without bound.
    */
   maxLivePreAuthCodes: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 100_000 }),

@@ -184,7 +184,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     quota: {}
   })
   let state = initial()
-  let liveCodes = 0
+  let heldCodes = 0
   let lastPrune = clock.now()
 
   const component = (appId: string) => state.components.find((c) => c.appId === appId)
@@ -203,7 +203,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     for (const codes of [state.preAuthCodes, state.authCodes]) {
       for (const [key, code] of Object.entries(codes)) {
         if (now - code.expiresAt > 60 * minute) {
-          if (codes === state.preAuthCodes && code.usedAt === undefined) liveCodes--
+          if (codes === state.preAuthCodes) heldCodes--
           delete codes[key]
         }
       }
@@ -262,16 +262,16 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   }
 
   const issuePreAuthCode = (appId: string, now: number) => {
-    if (liveCodes >= config.maxLivePreAuthCodes) {
+    if (heldCodes >= config.maxLivePreAuthCodes) {
       for (const key in state.preAuthCodes) {
-        if (state.preAuthCodes[key]!.usedAt === undefined) liveCodes--
         delete state.preAuthCodes[key]
+        heldCodes--
         break
       }
     }
     const code = `preauthcode@@@${random(86)}`
     state.preAuthCodes[code] = { componentAppId: appId, expiresAt: now + lifetimes.preAuthCode }
-    liveCodes++
+    heldCodes++
     return code
   }
 
@@ -343,7 +343,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     /** Back to the configured state: no tickets, tokens, codes or authorizations. */
     reset: (): State => {
       state = initial()
-      liveCodes = 0
+      heldCodes = 0
       lastPrune = clock.now()
       return state
     },
@@ -400,7 +400,6 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
         if (code.usedAt !== undefined) return { error: "pre_auth_code already used" }
         if (code.expiresAt <= now) return { error: "pre_auth_code expired" }
         code.usedAt = now
-        liveCodes--
       }
       const key = `${options.componentAppId}:${options.authorizerAppId}`
       const existing = state.authorizations[key]
@@ -431,9 +430,9 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       delete state.authorizations[key]
       return existed
     },
-    /** How many unused pre-authorization codes are held (for the memory bound's tests). */
-    get liveCodes(): number {
-      return liveCodes
+    /** How many pre-authorization codes are held, used or not (what `maxLivePreAuthCodes` caps). */
+    get heldCodes(): number {
+      return heldCodes
     }
   }
 }
