@@ -82,9 +82,6 @@ export const make = (limit: number) => {
     },
     clear: (): void => {
       entries = []
-    },
-    get size(): number {
-      return entries.length
     }
   }
 }

@@ -135,8 +135,8 @@ const describeHttpError = (error: HttpClientError.HttpClientError): string => {
   return parts.join(": ")
 }
 
-/** Removes every secret, raw, percent-encoded or form-encoded, from a text meant for an error. */
-export const scrub = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string>>): string =>
+// Removes every secret, raw, percent-encoded or form-encoded, from a text meant for an error.
+const scrub = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string>>): string =>
   secrets.reduce((acc, secret) => {
     const value = Redacted.value(secret)
     if (value === "") return acc

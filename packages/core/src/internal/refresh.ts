@@ -39,13 +39,11 @@ export interface Options<T extends Expiring, E> {
   readonly name: string
 }
 
-/** The stored token while it is usable, and the refresh when it is not. */
+/**
+ * The stored token while it has the margin left; else a refresh under the lease (falling back on a stored token
+ * that has not expired), joined by every caller of this process.
+ */
 export interface Refresher<T, E> {
-  /** The stored token, if it has at least the margin left. */
-  readonly fresh: Effect.Effect<Option.Option<T>, E>
-  /** A refresh under the lease, falling back on a stored token that has not expired. */
-  readonly refresh: Effect.Effect<T, E | TokenStoreError | TransportError>
-  /** The stored token while it is usable, else the refresh, joined by every caller of this process. */
   readonly get: (
     singleFlight: SingleFlight<T, E | TokenStoreError | TransportError>,
     key: string
@@ -104,8 +102,6 @@ export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T
     )
   )
   return {
-    fresh,
-    refresh,
     get: (singleFlight, key) => Effect.flatMap(fresh, Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(key, refresh) }))
   }
 }

@@ -429,10 +429,6 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       const existed = state.authorizations[key] !== undefined
       delete state.authorizations[key]
       return existed
-    },
-    /** How many pre-authorization codes are held, used or not (what `maxLivePreAuthCodes` caps). */
-    get heldCodes(): number {
-      return heldCodes
     }
   }
 }
