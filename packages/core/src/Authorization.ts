@@ -32,6 +32,7 @@ import { type ComponentToken, type ComponentTokenError, withToken } from "./Comp
 import * as ComponentApi from "./internal/componentApi.js"
 import { RetryPolicy } from "./RetryPolicy.js"
 import { TokenStore } from "./TokenStore.js"
+import * as Tracing from "./internal/tracing.js"
 
 /**
  * An account's authorization: which account, the permission sets it granted
@@ -102,4 +103,4 @@ export const exchange = (
       permissions: info.func_info.map((f) => f.funcscope_category.id),
       accessTokenExpiresAt: DateTime.unsafeMake(expiresAt)
     })
-  }).pipe(Effect.withSpan("Authorization.exchange"))
+  }).pipe(Tracing.withSpan("Authorization.exchange"))

@@ -33,6 +33,7 @@ import * as RetryOnce from "./internal/retryOnce.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { type AccessToken, type AuthorizerTokens, TokenStore, TokenStoreError } from "./TokenStore.js"
 import { type RefreshTokenError, WeChatError } from "./WeChatError.js"
+import * as Tracing from "./internal/tracing.js"
 
 /**
  * The component holds no refresh token for this account: it never authorized,
@@ -165,7 +166,7 @@ export const make: Effect.Effect<
         onSome: Effect.succeed
       })
     }).pipe(
-      Effect.withSpan("AuthorizerToken.fetch", {
+      Tracing.withSpan("AuthorizerToken.fetch", {
         attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
       })
     )
@@ -191,15 +192,13 @@ export const make: Effect.Effect<
 
   return {
     get: (authorizerAppId) => {
-      return refresherOf(authorizerAppId).get(singleFlight, authorizerAppId).pipe(
-        Effect.map(asAccessToken),
-        Effect.withSpan("AuthorizerToken.get", {
-          attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
-        })
-      )
+      return refresherOf(authorizerAppId).get(singleFlight, authorizerAppId, {
+        name: "AuthorizerToken.get",
+        attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
+      }).pipe(Effect.map(asAccessToken))
     },
     invalidate: (authorizerAppId, token) =>
-      store.invalidateAuthorizer(appId, authorizerAppId, token).pipe(Effect.withSpan("AuthorizerToken.invalidate"))
+      store.invalidateAuthorizer(appId, authorizerAppId, token).pipe(Tracing.withSpan("AuthorizerToken.invalidate"))
   }
 })
 

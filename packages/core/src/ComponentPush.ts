@@ -62,6 +62,7 @@ import * as MessageCrypto from "./MessageCrypto.js"
 import { fromXml, type PushEvent, type PushEventError } from "./PushEvent.js"
 import { TokenStore, TokenStoreError } from "./TokenStore.js"
 import { TransportError, type WeChatError } from "./WeChatError.js"
+import * as Tracing from "./internal/tracing.js"
 
 /**
  * One delivery from WeChat, as any HTTP framework sees it.
@@ -342,7 +343,7 @@ export const make = <R = never>(
       Effect.gen(function*() {
         const plaintext = yield* open(delivery)
         const event = yield* fromXml(plaintext)
-        yield* Effect.annotateCurrentSpan("wechat.info_type", event.infoType)
+        yield* Tracing.annotate({ "wechat.info_type": event.infoType })
         if (event._tag === "VerifyTicketEvent") {
           yield* storeTicket(event.ticket, event.createTime)
         } else {
@@ -355,7 +356,7 @@ export const make = <R = never>(
             Effect.annotateLogs({ reason: "reason" in error ? error.reason : error._tag, error: error.message })
           )
         ),
-        Effect.withSpan("ComponentPush.receive", { attributes: { "wechat.component_appid": config.appId } })
+        Tracing.withSpan("ComponentPush.receive", { attributes: { "wechat.component_appid": config.appId } })
       )
 
     return { receive }
@@ -428,4 +429,4 @@ export const startPushTicket: Effect.Effect<void, WeChatError, ComponentConfig |
     body: { component_appid: appId, component_secret: Redacted.value(appSecret) },
     response: Schema.Struct({})
   })
-}).pipe(Effect.withSpan("ComponentPush.startPushTicket"))
+}).pipe(Tracing.withSpan("ComponentPush.startPushTicket"))

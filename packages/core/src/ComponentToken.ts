@@ -41,6 +41,7 @@ import {
   WeChatError as WeChatErrorSchema,
   type WeChatError
 } from "./WeChatError.js"
+import * as Tracing from "./internal/tracing.js"
 
 /**
  * How long WeChat accepts a verify ticket after creating it.
@@ -182,7 +183,7 @@ export const make: Effect.Effect<
       Effect.annotateLogs({ componentAppId: appId, expiresInSeconds: answer.expires_in })
     )
     return token
-  }).pipe(Effect.withSpan("ComponentToken.fetch", { attributes: { "wechat.component_appid": appId } }))
+  }).pipe(Tracing.withSpan("ComponentToken.fetch", { attributes: { "wechat.component_appid": appId } }))
 
   const refresher = Refresh.make({
     store,
@@ -195,12 +196,10 @@ export const make: Effect.Effect<
   })
 
   return {
-    get: refresher.get(singleFlight, appId).pipe(
-      Effect.withSpan("ComponentToken.get", { attributes: { "wechat.component_appid": appId } })
-    ),
+    get: refresher.get(singleFlight, appId, { name: "ComponentToken.get", attributes: { "wechat.component_appid": appId } }),
     invalidate: (token) =>
       store.deleteComponentToken(appId, token).pipe(
-        Effect.withSpan("ComponentToken.invalidate", { attributes: { "wechat.component_appid": appId } })
+        Tracing.withSpan("ComponentToken.invalidate", { attributes: { "wechat.component_appid": appId } })
       )
   }
 })

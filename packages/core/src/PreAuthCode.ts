@@ -28,6 +28,7 @@ import { Clock, DateTime, Effect, Schema } from "effect"
 import { ComponentConfig } from "./ComponentConfig.js"
 import { type ComponentToken, ComponentTokenError, withToken } from "./ComponentToken.js"
 import * as ComponentApi from "./internal/componentApi.js"
+import * as Tracing from "./internal/tracing.js"
 
 /**
  * A pre-authorization code, its lifetime in seconds as WeChat gave it, and
@@ -85,9 +86,10 @@ export const create: Effect.Effect<
       response: Answer
     })
   )
+  // The fields come from a decoded answer: checking them again on construction would only cost time.
   return new PreAuthCode({
     code: answer.pre_auth_code,
     expiresIn: answer.expires_in,
     expiresAt: DateTime.unsafeMake(sentAt + answer.expires_in * 1000)
-  })
-}).pipe(Effect.withSpan("PreAuthCode.create"))
+  }, true)
+}).pipe(Tracing.withSpan("PreAuthCode.create"))

@@ -7,11 +7,13 @@ import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentToken from "../src/ComponentToken.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import * as TokenStore from "../src/TokenStore.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { appId, appSecret, startFakeWeChat, storeTicket } from "./utils.js"
 
 const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["FetchHttpClient", FetchHttpClient.layer],
-  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["UndiciHttpClient.layer", UndiciHttpClient.layer()]
 ]
 
 describe("over a real socket", () => {

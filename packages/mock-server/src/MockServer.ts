@@ -77,17 +77,25 @@ const background = (work: Promise<unknown>): void => void work.catch(() => {})
 
 type Handler = (req: IncomingMessage & { params?: Record<string, string> }, res: ServerResponse, body: string) => Promise<void> | void
 
-const readBody = (req: IncomingMessage): Promise<string | undefined> =>
-  new Promise((resolve) => {
-    const chunks: Array<Buffer> = []
-    let size = 0
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= maxBodyBytes) chunks.push(chunk)
-    })
-    req.on("end", () => resolve(size > maxBodyBytes ? undefined : Buffer.concat(chunks).toString("utf8")))
-    req.on("error", () => resolve(undefined))
+/** Reads a body, then calls `then` once, with `undefined` for a body too large or a request that failed. */
+const readBody = (req: IncomingMessage, then: (body: string | undefined) => void): void => {
+  const chunks: Array<Buffer> = []
+  let size = 0
+  let done = false
+  const finish = (body: string | undefined) => {
+    if (done) return
+    done = true
+    then(body)
+  }
+  req.on("data", (chunk: Buffer) => {
+    size += chunk.length
+    if (size <= maxBodyBytes) chunks.push(chunk)
   })
+  req.on("end", () =>
+    finish(size > maxBodyBytes ? undefined : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"))
+  )
+  req.on("error", () => finish(undefined))
+}
 
 const send = (res: ServerResponse, status: number, body: string, type: string) => {
   if (res.headersSent || res.destroyed) return
@@ -96,6 +104,21 @@ const send = (res: ServerResponse, status: number, body: string, type: string) =
 }
 const sendJson = (res: ServerResponse, body: unknown, status = 200) =>
   send(res, status, JSON.stringify(body), "application/json; charset=utf-8")
+
+// A path with only these characters is one that WHATWG URL leaves as it is: no dot segments, nothing to escape.
+const plainPath = /^[\w/-]*$/
+
+/**
+ * A request's path and query string (without `?`) as `new URL` reads them. The usual request is split by hand:
+ * `new URL` cost more than the rest of a WeChat call.
+ */
+const splitUrl = (raw: string): { readonly path: string; readonly search: string } => {
+  const mark = raw.indexOf("?")
+  const path = mark === -1 ? raw : raw.slice(0, mark)
+  if (plainPath.test(path) && !raw.includes("#")) return { path, search: mark === -1 ? "" : raw.slice(mark + 1) }
+  const url = new URL(raw, "http://mock.invalid")
+  return { path: url.pathname, search: url.search.slice(1) }
+}
 
 const parseJson = (text: string): unknown => {
   try {
@@ -115,6 +138,11 @@ const makeApp = (config: MockConfig.MockConfig) => {
   const pusher = Pusher.make({ config, state, clock })
   const router = jsonServer.router(state.state as unknown as object)
   const app = jsonServer.create()
+  // Express parses every request's query string (with qs) before routing, which cost as much as the rest of a WeChat
+  // call. The WeChat endpoints read theirs themselves; json-server's router, the one reader of `req.query`, gets
+  // Express's own parse, on its own path only.
+  const parseQuery = app.get("query parser fn") as (search: string) => Record<string, unknown>
+  app.set("query parser", false)
 
   const tick = () => {
     state.prune()
@@ -130,66 +158,73 @@ const makeApp = (config: MockConfig.MockConfig) => {
       delays.add(timer)
     })
 
-  const wechat: Handler = async (req, res, body) => {
-    const url = new URL(req.url ?? "/", "http://mock.invalid")
+  const wechat: Handler = (req, res, body) => {
+    const at = clock.now()
+    const method = req.method ?? ""
+    const { path, search } = splitUrl(req.url ?? "/")
     // Only /cgi-bin/component/NAME is an endpoint: a deeper path is not.
-    const endpoint = /^\/cgi-bin\/component\/([^/]+)$/.exec(url.pathname)?.[1] ?? ""
-    const query = Object.fromEntries(url.searchParams)
+    const endpoint = /^\/cgi-bin\/component\/([^/]+)$/.exec(path)?.[1] ?? ""
+    const query = Object.fromEntries(new URLSearchParams(search))
     const json = body === "" ? undefined : parseJson(body)
-    const entry = {
-      time: new Date(clock.now()).toISOString(),
-      method: req.method ?? "",
-      path: url.pathname,
-      endpoint,
-      query: Journal.mask(query) as Record<string, string>,
-      // Kept whole up to 4 KiB: past that, only its length, so that the journal's memory stays bounded in bytes too.
-      body: json === undefined || body.length > 4096 ? { characters: body.length } : Journal.mask(json)
+    const record = (status: number, errcode: number | undefined, fault: string | undefined) =>
+      journal.record({
+        at,
+        method,
+        path,
+        endpoint,
+        query,
+        // Kept whole up to 4 KiB: past that, only its length, so that the journal's memory stays bounded in bytes too.
+        body: json === undefined || body.length > 4096 ? { characters: body.length } : json,
+        status,
+        errcode,
+        fault
+      })
+    const respond = (fire: Faults.Fault | undefined) => {
+      if (fire?.type === "reset") {
+        record(0, undefined, "reset")
+        req.socket.resetAndDestroy()
+        return
+      }
+      if (fire?.type === "status") {
+        record(fire.status, undefined, "status")
+        return send(res, fire.status, fire.body ?? `<html><body><h1>${fire.status}</h1><p>nginx</p></body></html>`, "text/html")
+      }
+      if (fire?.type === "empty") {
+        record(200, undefined, "empty")
+        return send(res, 200, "", "application/json; charset=utf-8")
+      }
+      if (fire?.type === "malformed") {
+        record(200, undefined, "malformed")
+        return send(res, 200, `{"errcode": 0, "errmsg": ok`, "application/json; charset=utf-8")
+      }
+      const answer = fire?.type === "errcode"
+        ? WeChatState.error(fire.errcode, fire.errmsg)
+        : state.answer({
+          endpoint,
+          method,
+          query,
+          json,
+          contentType: () => String(req.headers["content-type"] ?? ""),
+          ip: () => (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "")
+        })
+      if (fire === undefined && endpoint === "api_start_push_ticket" && answer.errcode === 0) {
+        background(pusher.pushTicket((json as { component_appid: string }).component_appid))
+      }
+      const text = JSON.stringify(answer)
+      record(200, typeof answer.errcode === "number" && answer.errcode !== 0 ? answer.errcode : undefined, fire?.type)
+      if (fire?.type === "truncated") {
+        // The length of the whole answer is announced, half of it is sent, and the connection ends.
+        res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) })
+        res.write(text.slice(0, Math.floor(text.length / 2)), () => req.socket.destroy())
+        return
+      }
+      send(res, 200, text, "application/json; charset=utf-8")
     }
     const fault = faults.take(endpoint)
-    if (fault?.type === "delay") {
-      await wait(fault.ms ?? (fault.minMs ?? 0) + Math.random() * ((fault.maxMs ?? fault.minMs ?? 0) - (fault.minMs ?? 0)))
-    }
-    const fire = fault !== undefined && fault.type !== "delay" ? fault : undefined
-    if (fire?.type === "reset") {
-      journal.record({ ...entry, status: 0, fault: "reset" })
-      req.socket.resetAndDestroy()
-      return
-    }
-    if (fire?.type === "status") {
-      journal.record({ ...entry, status: fire.status, fault: "status" })
-      return send(res, fire.status, fire.body ?? `<html><body><h1>${fire.status}</h1><p>nginx</p></body></html>`, "text/html")
-    }
-    if (fire?.type === "empty") {
-      journal.record({ ...entry, status: 200, fault: "empty" })
-      return send(res, 200, "", "application/json; charset=utf-8")
-    }
-    if (fire?.type === "malformed") {
-      journal.record({ ...entry, status: 200, fault: "malformed" })
-      return send(res, 200, `{"errcode": 0, "errmsg": ok`, "application/json; charset=utf-8")
-    }
-    const answer = fire?.type === "errcode"
-      ? WeChatState.error(fire.errcode, fire.errmsg)
-      : state.answer({
-        endpoint,
-        method: req.method ?? "",
-        query,
-        json,
-        contentType: String(req.headers["content-type"] ?? ""),
-        ip: (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "")
-      })
-    if (fire === undefined && endpoint === "api_start_push_ticket" && answer.errcode === 0) {
-      background(pusher.pushTicket((json as { component_appid: string }).component_appid))
-    }
-    const errcode = typeof answer.errcode === "number" && answer.errcode !== 0 ? { errcode: answer.errcode } : {}
-    const text = JSON.stringify(answer)
-    journal.record({ ...entry, status: 200, ...errcode, ...(fire === undefined ? {} : { fault: fire.type }) })
-    if (fire?.type === "truncated") {
-      // The length of the whole answer is announced, half of it is sent, and the connection ends.
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) })
-      res.write(text.slice(0, Math.floor(text.length / 2)), () => req.socket.destroy())
-      return
-    }
-    send(res, 200, text, "application/json; charset=utf-8")
+    if (fault?.type !== "delay") return respond(fault)
+    // A delay answers as if there were no fault, once it is over.
+    return wait(fault.ms ?? (fault.minMs ?? 0) + Math.random() * ((fault.maxMs ?? fault.minMs ?? 0) - (fault.minMs ?? 0)))
+      .then(() => respond(undefined))
   }
 
   const admin: Record<string, Handler> = {
@@ -285,13 +320,17 @@ const makeApp = (config: MockConfig.MockConfig) => {
   }
 
   // Every route reads its own body, and nothing a request sends can throw out of a handler.
-  const route = (handler: Handler) =>
-  (req: IncomingMessage, res: ServerResponse) => {
-    readBody(req).then(async (body) => {
+  const route = (handler: Handler) => (req: IncomingMessage, res: ServerResponse) =>
+    readBody(req, (body) => {
+      const failed = () => sendJson(res, WeChatState.error(-1), 500)
       if (body === undefined) return sendJson(res, WeChatState.error(47001))
-      await handler(req, res, body)
-    }).catch(() => sendJson(res, WeChatState.error(-1), 500))
-  }
+      try {
+        // Called directly rather than in a promise: most handlers answer at once, and a WeChat call pays for every tick.
+        handler(req, res, body)?.catch(failed)
+      } catch {
+        failed()
+      }
+    })
 
   // WeChat's authorization pages, PC and mobile: the same page, the same confirmation.
   const showPage: Handler = (req, res) => {
@@ -318,6 +357,8 @@ const makeApp = (config: MockConfig.MockConfig) => {
     res.writeHead(302, { location: Page.redirectTo(link.redirectUri, result.authorizationCode)!, "content-length": 0 })
     res.end()
   }
+  // WeChat's endpoints first: Express tries routes in order, and they are what a load test calls.
+  app.all("/cgi-bin/component/*", route(wechat))
   for (const path of ["/cgi-bin/componentloginpage", "/wxaopen/safe/bindcomponent"]) {
     app.get(path, route(showPage))
     app.post(path, route(confirm))
@@ -327,9 +368,13 @@ const makeApp = (config: MockConfig.MockConfig) => {
     const [method, path] = key.split(" ") as [string, string]
     app[method.toLowerCase() as "get" | "post" | "put" | "delete"](`/__admin${path}`, route(handler))
   }
-  app.use("/__admin/state", (req, res, next) => (req.method === "GET" ? next() : sendJson(res, { error: "read only" }, 405)))
+  app.use("/__admin/state", (req, res, next) => {
+    if (req.method !== "GET") return sendJson(res, { error: "read only" }, 405)
+    const mark = req.url.indexOf("?")
+    req.query = parseQuery(mark === -1 ? "" : req.url.slice(mark + 1)) as typeof req.query
+    next()
+  })
   app.use("/__admin/state", router)
-  app.all("/cgi-bin/component/*", route(wechat))
   app.use((_req: IncomingMessage, res: ServerResponse) => sendJson(res, WeChatState.error(48001, "api not found"), 404))
   // What Express itself refuses (a malformed percent-escape in the path, say) is answered as WeChat would.
   app.use((_error: unknown, _req: IncomingMessage, res: ServerResponse, _next: unknown) => sendJson(res, WeChatState.error(47001), 400))

@@ -11,6 +11,7 @@ import { Clock, Duration, Effect, Option } from "effect"
 import type { SingleFlight } from "./singleFlight.js"
 import type { Service as TokenStore, TokenStoreError } from "../TokenStore.js"
 import { type Endpoint, TransportError } from "../WeChatError.js"
+import * as Tracing from "./tracing.js"
 
 /** How long one process may hold a refresh lease. */
 export const leaseTtl: Duration.Duration = Duration.minutes(2)
@@ -41,12 +42,13 @@ export interface Options<T extends Expiring, E> {
 
 /**
  * The stored token while it has the margin left; else a refresh under the lease (falling back on a stored token
- * that has not expired), joined by every caller of this process.
+ * that has not expired), joined by every caller of this process, in a span named by the caller.
  */
 export interface Refresher<T, E> {
   readonly get: (
     singleFlight: SingleFlight<T, E | TokenStoreError | TransportError>,
-    key: string
+    key: string,
+    span: { readonly name: string; readonly attributes: Record<string, unknown> }
   ) => Effect.Effect<T, E | TokenStoreError | TransportError>
 }
 
@@ -101,7 +103,14 @@ export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T
       )
     )
   )
+  // Only a refresh is traced: a span costs more than handing out the stored token.
   return {
-    get: (singleFlight, key) => Effect.flatMap(fresh, Option.match({ onSome: Effect.succeed, onNone: () => singleFlight(key, refresh) }))
+    get: (singleFlight, key, span) =>
+      Effect.flatMap(fresh, (token) =>
+        Option.isSome(token)
+          ? Effect.succeed(token.value)
+          : singleFlight(key, refresh).pipe(
+            Tracing.withSpan(span.name, { attributes: span.attributes, captureStackTrace: false })
+          ))
   }
 }

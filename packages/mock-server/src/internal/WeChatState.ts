@@ -96,8 +96,10 @@ export interface Request {
   readonly query: Readonly<Record<string, string>>
   /** The body parsed as JSON, `undefined` when it is not JSON. */
   readonly json: unknown
-  readonly contentType: string
-  readonly ip: string
+  /** Read only for a body that is not JSON: node builds a request's headers when they are first read. */
+  readonly contentType: () => string
+  /** Read only for a component with an IP whitelist. */
+  readonly ip: () => string
 }
 
 /**
@@ -138,10 +140,30 @@ export const errmsgs: Readonly<Record<number, string>> = {
   61023: "refresh_token is invalid"
 }
 
-const hex = (bytes: number) => Crypto.randomBytes(bytes).toString("hex")
+// Random bytes are drawn 64 KiB at a time: each draw is a call into OpenSSL that costs more than the bytes it gives, and a
+// load test draws for every code it is issued.
+let pool = Buffer.alloc(0)
+let taken = 0
+/** Where `bytes` fresh random bytes start in `pool`. */
+const draw = (bytes: number): number => {
+  if (taken + bytes > pool.length) {
+    pool = Crypto.randomBytes(64 * 1024)
+    taken = 0
+  }
+  taken += bytes
+  return taken - bytes
+}
+const hex = (bytes: number) => {
+  const from = draw(bytes)
+  return pool.toString("hex", from, from + bytes)
+}
 const rid = () => `${hex(4)}-${hex(4)}-${hex(4)}`
-const random = (length: number) =>
-  Crypto.randomBytes(length).toString("base64url").slice(0, length)
+/** `length` random base64url characters. */
+const random = (length: number) => {
+  const bytes = Math.ceil(length * 3 / 4)
+  const from = draw(bytes)
+  return pool.toString("base64url", from, from + bytes).slice(0, length)
+}
 /** An access token shaped like WeChat's: a short prefix, then opaque characters. */
 const accessToken = (now: number) => `${Math.floor(now / 1000) % 100}_${random(120)}`
 
@@ -155,6 +177,36 @@ export const error = (errcode: number, text = errmsgs[errcode] ?? "unknown error
   errcode,
   errmsg: `${text} rid: ${rid()}`
 })
+
+/**
+ * Keys in the order they were added, the oldest taken in O(1).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const queue = () => {
+  let keys: Array<string | undefined> = []
+  let front = 0
+  return {
+    get size(): number {
+      return keys.length - front
+    },
+    /** The oldest key. */
+    peek: (): string | undefined => keys[front],
+    push: (key: string): void => void keys.push(key),
+    shift: (): string | undefined => {
+      const key = keys[front]
+      if (key === undefined) return undefined
+      keys[front++] = undefined
+      // The slots taken are dropped once they are half the array: each key is moved once more, on average.
+      if (front > 1024 && 2 * front > keys.length) {
+        keys = keys.slice(front)
+        front = 0
+      }
+      return key
+    }
+  }
+}
 
 const minute = 60_000
 const lifetimes = {
@@ -184,7 +236,11 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     quota: {}
   })
   let state = initial()
-  let heldCodes = 0
+  // The pre-authorization codes held, oldest first, and each component's newest token: the cap, pruning and a new
+  // token find what they change at once rather than by enumerating codes or tokens (a `for…in` over 100,000 codes,
+  // on every call once the cap was reached, was most of what a long load test measured).
+  let issued = queue()
+  let newestToken = new Map<string, string>()
   let lastPrune = clock.now()
 
   const component = (appId: string) => state.components.find((c) => c.appId === appId)
@@ -200,13 +256,15 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     for (const [key, token] of Object.entries(state.tokens)) {
       if (now - token.expiresAt > 60 * minute) delete state.tokens[key]
     }
-    for (const codes of [state.preAuthCodes, state.authCodes]) {
-      for (const [key, code] of Object.entries(codes)) {
-        if (now - code.expiresAt > 60 * minute) {
-          if (codes === state.preAuthCodes) heldCodes--
-          delete codes[key]
-        }
-      }
+    // Codes expire in the order they were issued (one lifetime, and a clock that moves forward): expired ones are
+    // at the front.
+    for (let code = issued.peek(); code !== undefined; code = issued.peek()) {
+      const held = state.preAuthCodes[code]
+      if (held !== undefined && now - held.expiresAt <= 60 * minute) break
+      delete state.preAuthCodes[issued.shift()!]
+    }
+    for (const [key, code] of Object.entries(state.authCodes)) {
+      if (now - code.expiresAt > 60 * minute) delete state.authCodes[key]
     }
     for (const key of Object.keys(state.quota)) {
       if (!key.startsWith(day)) delete state.quota[key]
@@ -220,8 +278,8 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     if (typeof appId !== "string" || !/^wx[0-9a-f]{16}$/.test(appId)) return { refused: error(40013) }
     const found = component(appId)
     if (found === undefined) return { refused: error(61011) }
-    if (found.ipWhitelist !== undefined && !found.ipWhitelist.includes(request.ip)) {
-      return { refused: error(61004, `${errmsgs[61004]} requestIP: ${request.ip}`) }
+    if (found.ipWhitelist !== undefined && !found.ipWhitelist.includes(request.ip())) {
+      return { refused: error(61004, `${errmsgs[61004]} requestIP: ${request.ip()}`) }
     }
     return { component: found }
   }
@@ -253,25 +311,20 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     given === undefined || given === "" ? error(41004) : given !== expected ? error(40125) : undefined
 
   const issueToken = (appId: string, now: number) => {
-    for (const record of Object.values(state.tokens)) {
-      if (record.componentAppId === appId && record.supersededAt === undefined) record.supersededAt = now
-    }
+    // Only the newest token of a component is not superseded yet.
+    const newest = state.tokens[newestToken.get(appId) ?? ""]
+    if (newest !== undefined && newest.supersededAt === undefined) newest.supersededAt = now
     const token = accessToken(now)
     state.tokens[token] = { componentAppId: appId, expiresAt: now + lifetimes.componentToken }
+    newestToken.set(appId, token)
     return token
   }
 
   const issuePreAuthCode = (appId: string, now: number) => {
-    if (heldCodes >= config.maxLivePreAuthCodes) {
-      for (const key in state.preAuthCodes) {
-        delete state.preAuthCodes[key]
-        heldCodes--
-        break
-      }
-    }
+    if (issued.size >= config.maxLivePreAuthCodes) delete state.preAuthCodes[issued.shift()!]
     const code = `preauthcode@@@${random(86)}`
     state.preAuthCodes[code] = { componentAppId: appId, expiresAt: now + lifetimes.preAuthCode }
-    heldCodes++
+    issued.push(code)
     return code
   }
 
@@ -343,7 +396,8 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     /** Back to the configured state: no tickets, tokens, codes or authorizations. */
     reset: (): State => {
       state = initial()
-      heldCodes = 0
+      issued = queue()
+      newestToken = new Map()
       lastPrune = clock.now()
       return state
     },
@@ -357,7 +411,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       const handler = handlers[request.endpoint]
       if (handler === undefined) return error(48001)
       if (typeof request.json !== "object" || request.json === null || Array.isArray(request.json)) {
-        return request.contentType.includes("application/x-www-form-urlencoded") ? error(41018) : error(47001)
+        return request.contentType().includes("application/x-www-form-urlencoded") ? error(41018) : error(47001)
       }
       const identified = identify(request)
       if ("refused" in identified) return identified.refused

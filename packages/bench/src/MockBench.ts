@@ -1,0 +1,362 @@
+/**
+ * The mock's throughput, staying power and start time, each beside a
+ * baseline measured in the same run:
+ *
+ * - requests per second of `api_create_preauthcode` at 32 connections, its
+ *   p50 / p99 latency and the server's CPU time per call, against a
+ *   json-server 0.17 app answering the same request on the same route with
+ *   the same body (the framework's own cost, which the mock cannot go under)
+ *   and a bare `node:http` server (the floor of the machine);
+ * - 200,000 calls to one mock: the rate of the last 10,000 against the first
+ *   10,000, and its RSS, so that anything that grows or slows with the
+ *   traffic shows;
+ * - the time from `MockServer.start()` to the first answered request in a
+ *   fresh process, against a bare `node:http` server's.
+ *
+ * Every server runs in a process of its own on the server core, every load
+ * (autocannon 8, see `Load.ts`) in another on the client core. The mock is
+ * loaded with real successful calls: a ticket from the admin API, a component
+ * token from `api_component_token`, then `api_create_preauthcode` with it; an
+ * answer that is not a pre-authorization code fails the benchmark rather than
+ * being counted as throughput.
+ *
+ * Against bare `node:http`, the single autocannon process is likely to be
+ * the limit rather than the server (see `loadCpuShare` in its figure): the
+ * floor reported is then autocannon's, a lower bound of the machine's.
+ *
+ * @since 0.1.0
+ */
+import { AdminClient, MockConfig } from "@wxopen/mock-server"
+import type { Figure, Options } from "./Figure.js"
+import * as Figures from "./Figure.js"
+import type { Summary } from "./Load.js"
+import * as Process from "./Process.js"
+import * as Stats from "./Stats.js"
+import type { Startup } from "./Startup.js"
+
+const command = "npx -y pnpm@10.34.9 bench mock"
+const connections = 32
+const appId = "wx0c0ffee000000001"
+const component = MockConfig.defaults.components[0]!
+/** Every success starts so, on the mock and the baselines alike; WeChat's errors start `{"errcode"`. */
+const success = `{"pre_auth_code":"preauthcode@@@`
+
+/** How much each part runs: full, or briefly to show it still works. */
+interface Sizes {
+  /** Rounds of runs of the three servers, one run each per round; the medians are reported. */
+  readonly rounds: number
+  /** How long each server is warmed up, before its first run. */
+  readonly warmupSeconds: number
+  /** How long each run lasts. */
+  readonly seconds: number
+  /** Requests of the long run, after its warm-up. */
+  readonly longRun: number
+  /** Requests of each window compared in the long run (the first and the last). */
+  readonly window: number
+  /** Requests that warm the long run's mock up, before a reset. */
+  readonly longRunWarmup: number
+  /** Requests of the long run made after the reset and before its first window (counted in `longRun`). */
+  readonly settle: number
+  /** Fresh processes timed for the start, per server. */
+  readonly starts: number
+}
+
+/** The sizes of a full run (under three minutes) and of a smoke run (under 20 seconds). */
+const sizes: { readonly full: Sizes; readonly smoke: Sizes } = {
+  full: { rounds: 6, warmupSeconds: 3, seconds: 4, longRun: 200_000, window: 10_000, longRunWarmup: 20_000, settle: 3_000, starts: 5 },
+  smoke: { rounds: 1, warmupSeconds: 0, seconds: 0.5, longRun: 2_000, window: 200, longRunWarmup: 200, settle: 100, starts: 1 }
+}
+
+/** The request to load, and the server answering it. */
+interface Target {
+  readonly pid: number
+  readonly url: string
+  readonly headers: ReadonlyArray<string>
+  readonly body: string
+}
+
+const contentType = "content-type:application/json"
+const body = JSON.stringify({ component_appid: appId })
+
+/** Gets a component token the honest way, and checks that one call with it succeeds. */
+const mockTarget = async (base: string, pid: number): Promise<Target> => {
+  const { ticket } = await AdminClient.make(base).ticket(appId)
+  const tokenAnswer = await (await fetch(`${base}/cgi-bin/component/api_component_token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ component_appid: appId, component_appsecret: component.appSecret, component_verify_ticket: ticket })
+  })).json() as { readonly component_access_token?: string }
+  const token = tokenAnswer.component_access_token
+  if (token === undefined) throw new Error(`the mock gave no component token: ${JSON.stringify(tokenAnswer)}`)
+  const url = `${base}/cgi-bin/component/api_create_preauthcode?component_access_token=${encodeURIComponent(token)}`
+  const sample = await (await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body })).text()
+  if (!sample.startsWith(success)) throw new Error(`the mock did not answer a pre-authorization code: ${sample}`)
+  return { pid, url, headers: [contentType], body }
+}
+
+/**
+ * The baselines get the request the mock gets, a token of the same shape included (they ignore it): the framework's
+ * cost of reading a 120-character query string is the framework's, not the mock's.
+ */
+const baselineTarget = (base: string, pid: number): Target => ({
+  pid,
+  url: `${base}/cgi-bin/component/api_create_preauthcode?component_access_token=42_${"t".repeat(120)}`,
+  headers: [contentType],
+  body
+})
+
+/**
+ * Runs of autocannon in a process of its own: one for a duration (after a warm-up), or one per amount, one after
+ * the other. A run that got anything but successes throws.
+ */
+const load = async (
+  label: string,
+  target: Target,
+  size: { readonly amounts: ReadonlyArray<number> } | { readonly seconds: number; readonly warmupSeconds: number }
+): Promise<ReadonlyArray<Summary>> => {
+  const args = [
+    target.url,
+    "--connections", String(connections),
+    "--method", "POST",
+    ...target.headers.flatMap((header) => ["--header", header]),
+    "--body", target.body,
+    "--expect", success,
+    "--pid", String(target.pid),
+    ...("amounts" in size
+      ? ["--amount", size.amounts.join(",")]
+      : ["--duration", String(size.seconds), "--warmup", String(size.warmupSeconds)])
+  ]
+  const summaries = JSON.parse(await Process.output(Process.node(Process.script("Load.js"), args, Process.clientCore))) as Array<Summary>
+  for (const summary of summaries) {
+    // Each run on stderr, so that a reader sees how much the runs behind a median differ.
+    console.error(
+      `mock: ${label}: ${summary.requests} calls, ${Math.round(summary.requestsPerSecond)} req/s, ` +
+        `server ${Math.round(summary.serverCpuMicrosPerCall ?? Number.NaN)} µs/call`
+    )
+    const failed = summary.non2xx + summary.errors + summary.mismatches
+    if (failed > 0 || summary.requests === 0) {
+      throw new Error(
+        `${label}: ${failed} of ${summary.requests} answers were not successes ` +
+          `(non-2xx ${summary.non2xx}, errors ${summary.errors}, not a code ${summary.mismatches}): ${summary.mismatch ?? summary.sample}`
+      )
+    }
+  }
+  return summaries
+}
+
+const kinds = ["node-http", "json-server", "mock"] as const
+type Kind = typeof kinds[number]
+
+/**
+ * The three servers, started once and loaded in turn, round after round, in an order that turns each round: other
+ * work on the machine comes and goes, and short runs side by side see the same of it, where one long run each would
+ * not. Only the first round warms each server up. The mock keeps its state from one round to the next, as it would
+ * under a load test.
+ */
+const throughput = async (size: Sizes): Promise<Record<Kind, ReadonlyArray<Summary>>> => {
+  const runs: Record<Kind, Array<Summary>> = { "node-http": [], "json-server": [], mock: [] }
+  const servers: Array<Process.RunningServer> = []
+  try {
+    const targets = {} as Record<Kind, Target>
+    for (const kind of kinds) {
+      const server = await Process.server(kind)
+      servers.push(server)
+      targets[kind] = kind === "mock" ? await mockTarget(server.url, server.pid) : baselineTarget(server.url, server.pid)
+    }
+    for (let round = 0; round < size.rounds; round++) {
+      for (let i = 0; i < kinds.length; i++) {
+        const kind = kinds[(i + round) % kinds.length]!
+        const warmupSeconds = round === 0 ? size.warmupSeconds : 0
+        runs[kind].push(...await load(kind, targets[kind], { seconds: size.seconds, warmupSeconds }))
+      }
+    }
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()))
+  }
+  return runs
+}
+
+/**
+ * The long run. The mock is warmed up and reset, so that the first window
+ * measures it with its state at its smallest and its code compiled: a few
+ * thousand calls after the reset, counted in the run, let V8 compile again
+ * what the new state's objects made it drop (the first of them cost a third
+ * more than later ones). Then one load process makes the calls in runs: those,
+ * the first window, up to half-way, up to the last window, the last window;
+ * each window is a fresh autocannon run of the same size, so that the two are
+ * measured alike. The server's RSS is read after each run.
+ */
+const longRun = async (size: Sizes) => {
+  const server = await Process.server("mock")
+  try {
+    await load("long run warm-up", await mockTarget(server.url, server.pid), { amounts: [size.longRunWarmup] })
+    await AdminClient.make(server.url).reset()
+    const target = await mockTarget(server.url, server.pid)
+    // mockTarget made one call, which counts in the run.
+    const half = size.longRun / 2
+    const amounts = [
+      size.settle - 1,
+      size.window,
+      half - size.settle - size.window,
+      size.longRun - size.window - half,
+      size.window
+    ]
+    const [, first, toHalf, , last] = await load("long run", target, { amounts })
+    return {
+      first: first!,
+      last: last!,
+      rssFirst: first!.serverRssMb ?? Number.NaN,
+      rssHalf: toHalf!.serverRssMb ?? Number.NaN,
+      rssLast: last!.serverRssMb ?? Number.NaN
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+const startup = async (size: Sizes): Promise<Record<"node-http" | "mock", ReadonlyArray<Startup>>> => {
+  const times: Record<"node-http" | "mock", Array<Startup>> = { "node-http": [], mock: [] }
+  for (let i = 0; i < size.starts; i++) {
+    for (const kind of ["node-http", "mock"] as const) {
+      const measured = JSON.parse(await Process.output(Process.node(Process.script("Startup.js"), [kind], Process.serverCore))) as Startup
+      if (measured.status !== 200) throw new Error(`${kind} answered its first request ${measured.status}: ${measured.body}`)
+      times[kind].push(measured)
+    }
+  }
+  return times
+}
+
+const med = (summaries: ReadonlyArray<Summary>, pick: (summary: Summary) => number) => Stats.median(summaries.map(pick))
+
+/**
+ * Runs the mock benchmark.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = async (options: Options): Promise<ReadonlyArray<Figure>> => {
+  const size = options.smoke ? sizes.smoke : sizes.full
+  const runs = await throughput(size)
+  const long = await longRun(size)
+  const starts = await startup(size)
+
+  const rate = (kind: Kind) => med(runs[kind], (s) => s.requestsPerSecond)
+  const p50 = (kind: Kind) => med(runs[kind], (s) => s.p50Ms)
+  const p99 = (kind: Kind) => med(runs[kind], (s) => s.p99Ms)
+  const cpu = (kind: Kind) => med(runs[kind], (s) => s.serverCpuMicrosPerCall ?? Number.NaN)
+  const baseline = { rate: rate("json-server"), p50: p50("json-server"), p99: p99("json-server"), cpu: cpu("json-server") }
+  const c32 = `c${connections}, median of ${size.rounds} × ${size.seconds} s`
+  const count = (n: number) => n.toLocaleString("en-US")
+  const windows = `${count(size.window)} calls`
+  // The first window comes after the calls that let the code settle after the reset.
+  const firstWindow = `calls ${count(size.settle + 1)}–${count(size.settle + size.window)}`
+  const startMs = (kind: "node-http" | "mock") => Stats.median(starts[kind].map((s) => s.firstAnswerMs))
+
+  return [
+    Figures.make({
+      benchmark: "mock",
+      name: `mock api_create_preauthcode req/s (${c32})`,
+      value: rate("mock"),
+      unit: "req/s",
+      baseline: { name: "json-server 0.17, the same request", value: baseline.rate },
+      target: { text: "≥ 0.9× json-server", met: rate("mock") >= 0.9 * baseline.rate },
+      command
+    }),
+    // What the server spent per call, beside the rate: other work on the machine moves it less.
+    Figures.make({
+      benchmark: "mock",
+      name: `mock server CPU per call (${c32})`,
+      value: cpu("mock"),
+      unit: "µs/call",
+      baseline: { name: "json-server's", value: baseline.cpu },
+      command
+    }),
+    Figures.make({
+      benchmark: "mock",
+      name: `mock p50 latency (${c32})`,
+      value: p50("mock"),
+      unit: "ms",
+      baseline: { name: "json-server p50", value: baseline.p50 },
+      command
+    }),
+    Figures.make({
+      benchmark: "mock",
+      name: `mock p99 latency (${c32})`,
+      value: p99("mock"),
+      unit: "ms",
+      baseline: { name: "json-server p99", value: baseline.p99 },
+      command
+    }),
+    // The floor against json-server rather than the mock: the gap is what Express costs, the one cost the mock
+    // cannot remove while it is built on json-server; the mock's own cost is the figure above.
+    Figures.make({
+      benchmark: "mock",
+      name: `bare node:http req/s, the floor (${c32}; load generator CPU ${
+        Math.round(100 * med(runs["node-http"], (s) => s.loadCpuShare))
+      }%: near 100%, it is autocannon's floor)`,
+      value: rate("node-http"),
+      unit: "req/s",
+      baseline: { name: "json-server 0.17", value: baseline.rate },
+      command
+    }),
+    Figures.make({
+      benchmark: "mock",
+      name: `bare node:http p50 latency (${c32})`,
+      value: p50("node-http"),
+      unit: "ms",
+      baseline: { name: "json-server p50", value: baseline.p50 },
+      command
+    }),
+    Figures.make({
+      benchmark: "mock",
+      name: `bare node:http p99 latency (${c32})`,
+      value: p99("node-http"),
+      unit: "ms",
+      baseline: { name: "json-server p99", value: baseline.p99 },
+      command
+    }),
+    Figures.make({
+      benchmark: "mock",
+      name: `mock req/s, the last ${windows} of ${count(size.longRun)} to one mock`,
+      value: long.last.requestsPerSecond,
+      unit: "req/s",
+      baseline: { name: firstWindow, value: long.first.requestsPerSecond },
+      target: { text: "≥ 0.9×", met: long.last.requestsPerSecond >= 0.9 * long.first.requestsPerSecond },
+      command
+    }),
+    Figures.make({
+      benchmark: "mock",
+      name: `mock server CPU per call, the last ${windows} of ${count(size.longRun)}`,
+      value: long.last.serverCpuMicrosPerCall ?? Number.NaN,
+      unit: "µs/call",
+      baseline: { name: firstWindow, value: long.first.serverCpuMicrosPerCall ?? Number.NaN },
+      command
+    }),
+    Figures.make({
+      benchmark: "mock",
+      name: `mock RSS after ${count(size.longRun)} calls`,
+      value: long.rssLast,
+      unit: "MB",
+      baseline: { name: `after ${count(size.settle + size.window)}`, value: long.rssFirst },
+      command
+    }),
+    // Half-way the code cap (100,000 by default) is reached: past it, bounded memory stops growing.
+    Figures.make({
+      benchmark: "mock",
+      name: `mock RSS after ${count(size.longRun)} calls, against half-way`,
+      value: long.rssLast,
+      unit: "MB",
+      baseline: { name: `after ${count(size.longRun / 2)}`, value: long.rssHalf },
+      command
+    }),
+    Figures.make({
+      benchmark: "mock",
+      name: `mock start() to first answer (fresh process, median of ${size.starts})`,
+      value: startMs("mock"),
+      unit: "ms",
+      baseline: { name: "bare node:http", value: startMs("node-http") },
+      target: { text: "< 100 ms", met: startMs("mock") < 100 },
+      command
+    })
+  ]
+}

@@ -1,0 +1,83 @@
+/**
+ * `pnpm bench [--smoke] [--out FILE] [client] [quota] [mock] [memory]`: runs
+ * the benchmarks (all by default), prints each figure beside its baseline,
+ * and writes them to `bench/results.json` at the repository's root (or
+ * `FILE`). `--smoke` runs each briefly, to show that it still works; its
+ * numbers mean nothing.
+ *
+ * It is a benchmark, not a test: a missed target is reported, never an exit
+ * code. It exits non-zero only when a benchmark could not run.
+ *
+ * @since 0.1.0
+ */
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { parseArgs } from "node:util"
+import type { Figure, Options } from "./Figure.js"
+import * as Process from "./Process.js"
+
+const benchmarks: Record<string, () => Promise<{ readonly run: (options: Options) => Promise<ReadonlyArray<Figure>> }>> = {
+  client: () => import("./ClientBench.js"),
+  quota: () => import("./QuotaBench.js"),
+  mock: () => import("./MockBench.js"),
+  memory: () => import("./MemoryBench.js")
+}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { smoke: { type: "boolean", default: false }, out: { type: "string" } }
+})
+const unknown = positionals.filter((name) => !(name in benchmarks))
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(", ")}: pick from ${Object.keys(benchmarks).join(", ")}`)
+  process.exit(2)
+}
+const selected = positionals.length === 0 ? Object.keys(benchmarks) : positionals
+const out = values.out ?? Path.resolve(Process.script("."), "../../../bench/results.json")
+
+const format = (value: number) =>
+  Number.isInteger(value) ? value.toLocaleString("en-US") : value >= 100 ? Math.round(value).toLocaleString("en-US") : value.toPrecision(3)
+
+/**
+ * The figures as a Markdown table, the one the README shows.
+ *
+ * @since 0.1.0
+ * @category printing
+ */
+export const table = (figures: ReadonlyArray<Figure>): string =>
+  [
+    "| benchmark | figure | value | baseline | ratio | target |",
+    "|---|---|---|---|---|---|",
+    ...figures.map((f) =>
+      `| ${f.benchmark} | ${f.name} | ${format(f.value)} ${f.unit} | ${f.baseline.name}: ${format(f.baseline.value)} | ` +
+      `${f.ratio.toFixed(2)}× | ${f.target === undefined ? "" : `${f.target.text}: ${f.target.met ? "met" : "**missed**"}`} |`
+    )
+  ].join("\n")
+
+const figures: Array<Figure> = []
+for (const name of selected) {
+  const began = performance.now()
+  console.error(`${name}: running${values.smoke ? " (smoke)" : ""}…`)
+  const { run } = await benchmarks[name]!()
+  const produced = await run({ smoke: values.smoke })
+  figures.push(...produced)
+  console.error(`${name}: ${produced.length} figures in ${((performance.now() - began) / 1000).toFixed(1)} s`)
+}
+
+console.log(table(figures))
+Fs.mkdirSync(Path.dirname(out), { recursive: true })
+Fs.writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      smoke: values.smoke,
+      machine: { node: process.version, cpus: Os.cpus().length, cpu: Os.cpus()[0]?.model ?? "unknown", pinned: Process.pinned },
+      figures
+    },
+    null,
+    2
+  ) + "\n"
+)
+console.error(`wrote ${out}`)

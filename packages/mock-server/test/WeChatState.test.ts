@@ -1,0 +1,109 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Either } from "effect"
+import * as MockConfig from "../src/MockConfig.js"
+import * as WeChatState from "../src/internal/WeChatState.js"
+import { appId, component } from "./utils.js"
+
+const minute = 60_000
+
+/** A state on a clock the test moves, with a component token issued. */
+const setup = (config: Partial<MockConfig.MockConfigInput> = {}) => {
+  const clock = { at: Date.UTC(2026, 0, 1), now: () => clock.at }
+  const state = WeChatState.make(Either.getOrThrow(MockConfig.decode({ ...MockConfig.defaults, ...config })), clock)
+  const request = (endpoint: string, json: Record<string, unknown>, query: Record<string, string> = {}) =>
+    state.answer({ endpoint, method: "POST", query, json, contentType: () => "application/json", ip: () => "127.0.0.1" })
+  const issueToken = (): string => {
+    const { ticket } = state.issueTicket(appId)
+    const answer = request("api_component_token", {
+      component_appid: appId,
+      component_appsecret: component.appSecret,
+      component_verify_ticket: ticket
+    })
+    return answer.component_access_token as string
+  }
+  const token = issueToken()
+  const preAuthCode = (): string => {
+    const answer = request("api_create_preauthcode", { component_appid: appId }, { component_access_token: token })
+    assert.isString(answer.pre_auth_code, JSON.stringify(answer))
+    return answer.pre_auth_code as string
+  }
+  return { clock, state, issueToken, preAuthCode }
+}
+
+describe("WeChatState", () => {
+  it("the code cap evicts the oldest code, in the order issued, however many times it is reached", () => {
+    const { preAuthCode, state } = setup({ maxLivePreAuthCodes: 5 })
+    const issued: Array<string> = []
+    for (let i = 0; i < 5 * 9 + 2; i++) {
+      issued.push(preAuthCode())
+      assert.deepStrictEqual(Object.keys(state.state.preAuthCodes), issued.slice(-5))
+    }
+  })
+
+  it("pruning drops expired codes from the front, and the cap goes on counting the codes held", () => {
+    const { clock, preAuthCode, state } = setup({ maxLivePreAuthCodes: 4 })
+    preAuthCode()
+    preAuthCode()
+    // Past the codes' 30 minutes and the hour they are kept after it: both go at the next prune.
+    clock.at += 100 * minute
+    const young = [preAuthCode(), preAuthCode()]
+    assert.deepStrictEqual(Object.keys(state.state.preAuthCodes), young)
+    const more = [preAuthCode(), preAuthCode(), preAuthCode()]
+    assert.deepStrictEqual(Object.keys(state.state.preAuthCodes), [...young, ...more].slice(-4))
+  })
+
+  it("after a reset, the cap counts the codes issued since", () => {
+    const { issueToken, state } = setup({ maxLivePreAuthCodes: 3 })
+    const request = (token: string) =>
+      state.answer({
+        endpoint: "api_create_preauthcode",
+        method: "POST",
+        query: { component_access_token: token },
+        json: { component_appid: appId },
+        contentType: () => "application/json",
+        ip: () => "127.0.0.1"
+      }).pre_auth_code as string
+    const before = issueToken()
+    for (let i = 0; i < 5; i++) request(before)
+    state.reset()
+    assert.deepStrictEqual(Object.keys(state.state.preAuthCodes), [])
+    const after = issueToken()
+    const issued = Array.from({ length: 4 }, () => request(after))
+    assert.deepStrictEqual(Object.keys(state.state.preAuthCodes), issued.slice(-3))
+  })
+
+  it("a new component token supersedes the one before it, and only that one", () => {
+    const { clock, issueToken, state } = setup()
+    const first = Object.keys(state.state.tokens)[0]!
+    clock.at += minute
+    const second = issueToken()
+    clock.at += minute
+    const third = issueToken()
+    assert.strictEqual(state.state.tokens[first]!.supersededAt, clock.at - minute)
+    assert.strictEqual(state.state.tokens[second]!.supersededAt, clock.at)
+    assert.isUndefined(state.state.tokens[third]!.supersededAt)
+  })
+})
+
+describe("queue", () => {
+  it("gives keys back in the order they were added, across the compactions of its array", () => {
+    const queue = WeChatState.queue()
+    const expected: Array<string> = []
+    let added = 0
+    // Three keys in for two out: the front passes 1,024 again and again, so the array is compacted many times.
+    for (let round = 0; round < 3_000; round++) {
+      for (let i = 0; i < 3; i++) {
+        queue.push(String(added))
+        expected.push(String(added++))
+      }
+      for (let i = 0; i < 2; i++) {
+        assert.strictEqual(queue.peek(), expected[0])
+        assert.strictEqual(queue.shift(), expected.shift())
+      }
+      assert.strictEqual(queue.size, expected.length)
+    }
+    while (expected.length > 0) assert.strictEqual(queue.shift(), expected.shift())
+    assert.strictEqual(queue.size, 0)
+    assert.isUndefined(queue.shift())
+  })
+})
