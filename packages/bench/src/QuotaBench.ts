@@ -40,24 +40,13 @@ import * as Figure from "./Figure.js"
 import * as Process from "./Process.js"
 import * as QuotaClient from "./QuotaClient.js"
 
-/**
- * How long WeChat lets a `component_access_token` live (`expires_in`), which
- * the mock answers too. The library keeps no such constant: it uses what
- * WeChat answers.
- *
- * @since 0.1.0
- * @category constants
- */
-export const tokenLifetime: Duration.Duration = Duration.seconds(7200)
+// How long WeChat lets a `component_access_token` live (`expires_in`), which the mock answers too. The library keeps
+// no such constant: it uses what WeChat answers.
+const tokenLifetime: Duration.Duration = Duration.seconds(7200)
 
-/**
- * How long one token is used before wxopen fetches the next: its lifetime
- * less the refresh margin (the default, which the benchmark keeps).
- *
- * @since 0.1.0
- * @category constants
- */
-export const usefulLife: Duration.Duration = Duration.subtract(tokenLifetime, ComponentConfig.defaultRefreshMargin)
+// How long one token is used before wxopen fetches the next: its lifetime less the refresh margin (the default, which
+// the benchmark keeps).
+const usefulLife: Duration.Duration = Duration.subtract(tokenLifetime, ComponentConfig.defaultRefreshMargin)
 
 /**
  * The sizes of a run.

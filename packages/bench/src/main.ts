@@ -39,13 +39,8 @@ const out = values.out ?? Path.resolve(Process.script("."), "../../../bench/resu
 const format = (value: number) =>
   Number.isInteger(value) ? value.toLocaleString("en-US") : value >= 100 ? Math.round(value).toLocaleString("en-US") : value.toPrecision(3)
 
-/**
- * The figures as a Markdown table, the one the README shows.
- *
- * @since 0.1.0
- * @category printing
- */
-export const table = (figures: ReadonlyArray<Figure>): string =>
+// The figures as a Markdown table, the one the README shows.
+const table = (figures: ReadonlyArray<Figure>): string =>
   [
     "| benchmark | figure | value | baseline | ratio | target |",
     "|---|---|---|---|---|---|",

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock, Tracer } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
 import * as ComponentPush from "../src/ComponentPush.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import {
@@ -9,6 +9,7 @@ import {
   makeLayer,
   makeStub,
   messageToken,
+  recordingTracer,
   seal,
   storeTicket,
   ticketValue,
@@ -24,45 +25,17 @@ const makeCapture = () => {
     texts.push(JSON.stringify(message), Cause.pretty(cause))
     for (const [key, value] of annotations) texts.push(`${key}=${JSON.stringify(value)}`)
   })
-  const tracer = Tracer.make({
-    span(name, parent, context, links, startTime, kind, options) {
-      const attributes = new Map<string, unknown>(Object.entries(options?.attributes ?? {}))
-      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId: Math.random().toString(16).slice(2),
-        traceId: "trace",
-        parent,
-        context,
-        get status() {
-          return status
-        },
-        attributes,
-        links,
-        sampled: true,
-        kind,
-        end(endTime, exit) {
-          status = { _tag: "Ended", startTime, endTime, exit }
-          texts.push(name, ...[...attributes].map(([k, v]) => `${k}=${String(v)}`))
-          if (Exit.isFailure(exit)) texts.push(Cause.pretty(exit.cause))
-        },
-        attribute(key, value) {
-          attributes.set(key, value)
-        },
-        event(eventName, _time, eventAttributes) {
-          texts.push(eventName, JSON.stringify(eventAttributes ?? {}))
-        },
-        addLinks() {}
-      }
-      return span
+  const { layer: tracing } = recordingTracer({
+    onEnd: ({ attributes, exit, name }) => {
+      texts.push(name, ...[...attributes].map(([k, v]) => `${k}=${String(v)}`))
+      if (exit !== undefined && Exit.isFailure(exit)) texts.push(Cause.pretty(exit.cause))
     },
-    context: (f) => f()
+    onEvent: (name, attributes) => texts.push(name, JSON.stringify(attributes))
   })
   const layer = Layer.mergeAll(
     Logger.replace(Logger.defaultLogger, logger),
     Logger.minimumLogLevel(LogLevel.All),
-    Layer.setTracer(tracer)
+    tracing
   )
   return { texts, layer }
 }

@@ -1,46 +1,27 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Tracer } from "effect"
+import { Effect, Layer, Option } from "effect"
+import * as Tracing from "../src/internal/tracing.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
-import { makeLayer, makeStub, noRetries, storeTicket } from "./utils.js"
-
-/** A tracer that keeps every span it is asked for, with its attributes. */
-const recording = () => {
-  const spans: Array<{ readonly name: string; readonly attributes: Map<string, unknown> }> = []
-  const tracer = Tracer.make({
-    span(name, parent, context, links, startTime, kind) {
-      const attributes = new Map<string, unknown>()
-      spans.push({ name, attributes })
-      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
-      return {
-        _tag: "Span",
-        name,
-        spanId: String(spans.length),
-        traceId: "trace",
-        parent,
-        context,
-        get status() {
-          return status
-        },
-        attributes,
-        links,
-        sampled: true,
-        kind,
-        end: (endTime, exit) => {
-          status = { _tag: "Ended", startTime, endTime, exit }
-        },
-        attribute: (key, value) => attributes.set(key, value),
-        event: () => {},
-        addLinks: () => {}
-      }
-    },
-    context: (f) => f()
-  })
-  return { spans, layer: Layer.setTracer(tracer) }
-}
+import { makeLayer, makeStub, noRetries, recordingTracer, storeTicket } from "./utils.js"
 
 describe("spans", () => {
+  it.effect("under Effect's default tracer, which exports nothing, wxopen makes no span", () =>
+    Effect.gen(function*() {
+      const inside = yield* Effect.option(Effect.currentSpan).pipe(Tracing.withSpan("PreAuthCode.create"))
+      assert.isTrue(Option.isNone(inside))
+    }))
+
+  it.effect("with a tracer installed, the span is made", () => {
+    const { layer, spans } = recordingTracer()
+    return Effect.gen(function*() {
+      const inside = yield* Effect.option(Effect.currentSpan).pipe(Tracing.withSpan("PreAuthCode.create"))
+      assert.strictEqual(Option.map(inside, (span) => span.name).pipe(Option.getOrUndefined), "PreAuthCode.create")
+      assert.deepStrictEqual(spans.map((s) => s.name), ["PreAuthCode.create"])
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("with a tracer installed, a warm call makes one span, PreAuthCode.create, naming its endpoint", () => {
-    const { layer, spans } = recording()
+    const { layer, spans } = recordingTracer()
     return Effect.gen(function*() {
       yield* storeTicket()
       yield* PreAuthCode.create // fetches the token
@@ -52,7 +33,7 @@ describe("spans", () => {
   })
 
   it.effect("a refresh is traced too, and a failure records its errcode and rid", () => {
-    const { layer, spans } = recording()
+    const { layer, spans } = recordingTracer()
     const stub = makeStub({
       api_create_preauthcode: () => Effect.succeed({ json: { errcode: 45009, errmsg: "reach max api daily quota limit rid: 1-2-3" } })
     })

@@ -2,7 +2,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Effect, Either, Layer, Redacted, Schedule } from "effect"
+import { Clock, Effect, Either, type Exit, Layer, Redacted, Schedule, Tracer } from "effect"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -240,3 +240,53 @@ export const startFakeWeChat = Effect.acquireRelease(
       server.close(() => resume(Effect.void))
     })
 )
+
+/** A span as {@link recordingTracer} keeps it. */
+export interface RecordedSpan {
+  readonly name: string
+  readonly attributes: Map<string, unknown>
+  exit?: Exit.Exit<unknown, unknown>
+}
+
+/**
+ * A tracer that keeps every span it is asked for, with its attributes and exit; `onEnd` and `onEvent` see each
+ * span as it ends and each event as it is added.
+ */
+export const recordingTracer = (hooks: {
+  readonly onEnd?: (span: RecordedSpan) => void
+  readonly onEvent?: (name: string, attributes: Record<string, unknown>) => void
+} = {}) => {
+  const spans: Array<RecordedSpan> = []
+  const tracer = Tracer.make({
+    span(name, parent, context, links, startTime, kind) {
+      const recorded: RecordedSpan = { name, attributes: new Map() }
+      spans.push(recorded)
+      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
+      return {
+        _tag: "Span",
+        name,
+        spanId: String(spans.length),
+        traceId: "trace",
+        parent,
+        context,
+        get status() {
+          return status
+        },
+        attributes: recorded.attributes,
+        links,
+        sampled: true,
+        kind,
+        end(endTime, exit) {
+          status = { _tag: "Ended", startTime, endTime, exit }
+          recorded.exit = exit
+          hooks.onEnd?.(recorded)
+        },
+        attribute: (key, value) => void recorded.attributes.set(key, value),
+        event: (eventName, _time, attributes) => hooks.onEvent?.(eventName, attributes ?? {}),
+        addLinks: () => {}
+      }
+    },
+    context: (f) => f()
+  })
+  return { spans, layer: Layer.setTracer(tracer) }
+}
