@@ -180,7 +180,6 @@ export const make: Effect.Effect<
         fetch: fetch(authorizerAppId),
         leaseKey: refreshLeaseKey(appId, authorizerAppId),
         margin: Duration.toMillis(config.refreshMargin),
-        endpoint: "api_authorizer_token",
         name: "authorizer_access_token"
       })
       refreshers.set(authorizerAppId, refresher)

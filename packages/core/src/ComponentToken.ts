@@ -191,7 +191,6 @@ export const make: Effect.Effect<
     fetch,
     leaseKey: refreshLeaseKey(appId),
     margin: Duration.toMillis(config.refreshMargin),
-    endpoint: "api_component_token",
     name: "component_access_token"
   })
 

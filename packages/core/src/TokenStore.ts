@@ -13,9 +13,11 @@
  *   (compare-and-delete), so a stale 40001 cannot drop a token that another
  *   fiber has just fetched;
  * - a lease lets one holder at a time refresh a token; the others
- *   {@link Service.awaitLease | await} its release or its lapse, then read
- *   the store again. A lease lapses by itself after its time to live, so a
- *   holder that dies does not block the others for ever.
+ *   {@link Service.awaitLease | await} its release or its lapse for a
+ *   while, then read the store again. The store keeps a lease for as long as
+ *   its holder works, and lets it lapse a short time to live after the holder
+ *   stops renewing it (a process that died), so that nobody waits long on a
+ *   holder that is gone.
  *
  * {@link layerMemory} implements the contract in-process, for one process or
  * tests: what it holds is lost when the process ends. Several processes need a
@@ -34,7 +36,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Deferred, Duration, Effect, FiberId, Layer, Option, Redacted, Schema } from "effect"
+import { Context, Deferred, type Duration, Effect, FiberId, Layer, Option, Redacted, Schema } from "effect"
 
 /**
  * A component verify ticket, when WeChat created it (the push's `CreateTime`)
@@ -169,17 +171,28 @@ export interface Service {
     revokedAt: number
   ) => Effect.Effect<boolean, TokenStoreError>
   /**
-   * Runs `effect` holding the lease named `key` for at most `ttl`, and
-   * releases it afterwards; `None` without running it when another holder has
-   * the lease.
+   * Runs `effect` holding the lease named `key`, and releases it afterwards;
+   * `None` without running it when another holder has the lease.
+   *
+   * The lease is held for as long as `effect` runs. `ttl` is how long it
+   * outlives a holder that no longer renews it (a process that died, a store
+   * it cannot reach): a shared store renews it at least every third of `ttl`
+   * while `effect` runs. A release that fails (the store is unreachable) is
+   * tried again in the background until it goes through or the lease has
+   * lapsed, so that a store that comes back does not hand out a lease nobody
+   * holds.
    */
   readonly withLease: <A, E, R>(
     key: string,
     ttl: Duration.DurationInput,
     effect: Effect.Effect<A, E, R>
   ) => Effect.Effect<Option.Option<A>, E | TokenStoreError, R>
-  /** Waits until the lease named `key` is released or lapses; at once if nobody holds it. */
-  readonly awaitLease: (key: string) => Effect.Effect<void, TokenStoreError>
+  /**
+   * Waits until the lease named `key` is released or lapses, or `timeout` has
+   * passed, whichever comes first; at once if nobody holds it. Callers read
+   * the store again afterwards, so a short `timeout` only costs a read.
+   */
+  readonly awaitLease: (key: string, timeout: Duration.DurationInput) => Effect.Effect<void, TokenStoreError>
 }
 
 /**
@@ -189,11 +202,6 @@ export interface Service {
  * @category tags
  */
 export class TokenStore extends Context.Tag("@wxopen/core/TokenStore")<TokenStore, Service>() {}
-
-interface Lease {
-  readonly expiresAt: number
-  readonly released: Deferred.Deferred<void>
-}
 
 const setUnlessNewer = <A>(map: Map<string, A>, key: string, value: A, order: (a: A) => number) =>
   Effect.sync(() => {
@@ -212,7 +220,7 @@ const setUnlessNewer = <A>(map: Map<string, A>, key: string, value: A, order: (a
 export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
   const tickets = new Map<string, VerifyTicket>()
   const tokens = new Map<string, AccessToken>()
-  const leases = new Map<string, Lease>()
+  const leases = new Map<string, Deferred.Deferred<void>>()
   const authorizers = new Map<string, AuthorizerTokens>()
   const authorizerKey = (componentAppId: string, authorizerAppId: string) => `${componentAppId}\u0000${authorizerAppId}`
 
@@ -255,33 +263,31 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
         if (current === undefined || current.authorizedAt > revokedAt) return false
         return authorizers.delete(key)
       }),
-    withLease: (key, ttl, effect) =>
+    // A holder in this process cannot die without its release running, so a lease here lasts exactly as long as
+    // its holder works: `ttl` has nothing to bound.
+    withLease: (key, _ttl, effect) =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        Effect.suspend(() => {
           // Check and take in one synchronous step: no other fiber can run in between.
-          const held = leases.get(key)
-          if (held !== undefined && held.expiresAt > now) return Effect.succeedNone
-          const lease: Lease = { expiresAt: now + Duration.toMillis(ttl), released: Deferred.unsafeMake(FiberId.none) }
-          leases.set(key, lease)
+          if (leases.has(key)) return Effect.succeedNone
+          const released = Deferred.unsafeMake<void>(FiberId.none)
+          leases.set(key, released)
           return restore(effect).pipe(
             Effect.map(Option.some),
             Effect.ensuring(
               Effect.suspend(() => {
-                // Only the owner releases: after a lapse the key may belong to someone else.
-                if (leases.get(key) === lease) leases.delete(key)
-                return Deferred.succeed(lease.released, undefined)
+                leases.delete(key)
+                return Deferred.succeed(released, undefined)
               })
             )
           )
         })
       ),
-    awaitLease: (key) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const lease = leases.get(key)
-        return lease === undefined || lease.expiresAt <= now
-          ? Effect.void
-          : Effect.race(Deferred.await(lease.released), Effect.sleep(Duration.millis(lease.expiresAt - now)))
-      })
+    awaitLease: (key, timeout) =>
+      Effect.suspend(() => {
+        const released = leases.get(key)
+        return released === undefined ? Effect.void : Effect.timeoutOption(Deferred.await(released), timeout)
+      }).pipe(Effect.asVoid)
   }
   return service
 })

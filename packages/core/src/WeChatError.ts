@@ -347,6 +347,30 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 }
 
 /**
+ * A token refresh ran out of time: the fetch, retries included, took longer
+ * than its deadline (`Deadline`), or this caller waited that long for another
+ * holder of the refresh lease (another instance, say) without a token being
+ * stored (`LeaseWait`). Not retried: the next call starts over.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RefreshTimeoutError extends Schema.TaggedError<RefreshTimeoutError>()("RefreshTimeoutError", {
+  token: Schema.String,
+  reason: Schema.Literal("Deadline", "LeaseWait"),
+  seconds: Schema.Number
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return this.reason === "Deadline"
+      ? `fetching a new ${this.token} took longer than ${this.seconds} s, retries included, and was cut off: ` +
+        "WeChat or the network path to it is slow or failing; the next call tries again"
+      : `waited ${this.seconds} s for another holder of the ${this.token} refresh lease without a token being stored: ` +
+        "check that the instances sharing this TokenStore can reach WeChat, and that the store answers"
+  }
+}
+
+/**
  * WeChat (or a proxy in front of it) answered with a non-2xx HTTP status.
  * 5xx statuses are retried.
  *
@@ -405,6 +429,7 @@ export type WeChatError =
   | SystemBusyError
   | UnknownWeChatError
   | TransportError
+  | RefreshTimeoutError
   | HttpStatusError
   | MalformedResponseError
 
@@ -428,6 +453,7 @@ export const WeChatError = Schema.Union(
   SystemBusyError,
   UnknownWeChatError,
   TransportError,
+  RefreshTimeoutError,
   HttpStatusError,
   MalformedResponseError
 )

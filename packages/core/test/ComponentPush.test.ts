@@ -444,7 +444,7 @@ describe("ComponentPush.startPushTicket", () => {
     return Effect.gen(function*() {
       const error = yield* Effect.flip(ComponentPush.startPushTicket)
       assert.strictEqual(error._tag, "AppSecretError")
-      assert.strictEqual(error.endpoint, "api_start_push_ticket")
+      assert.strictEqual("endpoint" in error && error.endpoint, "api_start_push_ticket")
     }).pipe(Effect.provide(makeLayer(stub)))
   })
 })

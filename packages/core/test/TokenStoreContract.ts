@@ -188,7 +188,7 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
 
     test("awaitLease returns at once when the lease is free", Effect.gen(function*() {
       const store = yield* TokenStore
-      yield* store.awaitLease("k")
+      yield* store.awaitLease("k", "1 minute")
     }))
 
     test("awaitLease waits for the release", Effect.gen(function*() {
@@ -196,7 +196,7 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       const leave = yield* Deferred.make<void>()
       const holder = yield* Effect.fork(store.withLease("k", "1 minute", Deferred.await(leave)))
       yield* settle
-      const waiter = yield* Effect.fork(store.awaitLease("k"))
+      const waiter = yield* Effect.fork(store.awaitLease("k", "1 minute"))
       yield* settle
       assert.isTrue(Option.isNone(yield* Fiber.poll(waiter)))
       yield* Deferred.succeed(leave, undefined)
@@ -208,7 +208,7 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       const store = yield* TokenStore
       yield* Effect.fork(store.withLease("k", "400 millis", Effect.never))
       yield* Effect.sleep("50 millis")
-      const waiter = yield* Effect.fork(store.awaitLease("k"))
+      const waiter = yield* Effect.fork(store.awaitLease("k", "1 minute"))
       yield* Effect.sleep("200 millis")
       assert.isTrue(Option.isNone(yield* Fiber.poll(waiter)))
       yield* Effect.sleep("400 millis")

@@ -41,7 +41,7 @@ describe("WeChatError.fromErrcode", () => {
       assert.strictEqual("reason" in error ? error.reason : undefined, reason)
       assert.strictEqual("errcode" in error && error.errcode, code)
       assert.strictEqual("rid" in error && error.rid, "6400a1b2-2c3d4e5f-1a2b3c4d")
-      assert.strictEqual(error.endpoint, "api_create_preauthcode")
+      assert.strictEqual("endpoint" in error && error.endpoint, "api_create_preauthcode")
       assert.strictEqual(WeChatError.isTransient(error), transient)
       assert.include(error.message, `errcode ${code}`)
       assert.include(error.message, "api_create_preauthcode")

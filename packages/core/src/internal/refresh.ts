@@ -1,23 +1,29 @@
 /**
  * Keeping a token valid, for any kind of token: use the stored one while it
  * has at least the margin left; otherwise refresh it under the store's lease
- * (one process at a time; the others wait, then read what it wrote), with the
- * fetch cut off at a deadline inside the lease; and if a refresh fails while
- * the stored token has not expired yet, fall back on it with a warning.
+ * (one process at a time; the others wait a little, read the store again, and
+ * take the lease over once it is free), with the fetch cut off at a deadline;
+ * and if a refresh fails while the stored token has not expired yet, fall
+ * back on it with a warning.
  *
- * In-process single flight is the caller's: it wraps {@link Refresher.refresh}.
+ * In-process single flight is the caller's: it wraps {@link Refresher.get}.
  */
 import { Clock, Duration, Effect, Option } from "effect"
 import type { SingleFlight } from "./singleFlight.js"
 import type { Service as TokenStore, TokenStoreError } from "../TokenStore.js"
-import { type Endpoint, TransportError } from "../WeChatError.js"
-import * as Tracing from "./tracing.js"
+import { RefreshTimeoutError } from "../WeChatError.js"
 
-/** How long one process may hold a refresh lease. */
-export const leaseTtl: Duration.Duration = Duration.minutes(2)
+/**
+ * How long a lease outlives a holder that stopped renewing it (a process that died): what the others wait at most
+ * for a holder that is gone, once the store answers.
+ */
+export const leaseTtl: Duration.Duration = Duration.seconds(10)
 
-/** How long a fetch may take, retries included: well inside the lease. */
+/** How long a fetch may take, retries included; and how long a caller waits for another holder's fetch. */
 export const deadline: Duration.Duration = Duration.seconds(90)
+
+// How long a waiter waits on the lease before it reads the store again.
+const poll = Duration.seconds(1)
 
 /** What is refreshed: a token with its expiry. */
 export interface Expiring {
@@ -34,9 +40,7 @@ export interface Options<T extends Expiring, E> {
   readonly leaseKey: string
   /** Refresh when less than this (milliseconds) is left. */
   readonly margin: number
-  /** The endpoint a cut-off fetch is reported against. */
-  readonly endpoint: Endpoint
-  /** What the token is, for the log. */
+  /** What the token is (`component_access_token`), for errors and the log. */
   readonly name: string
 }
 
@@ -46,10 +50,10 @@ export interface Options<T extends Expiring, E> {
  */
 export interface Refresher<T, E> {
   readonly get: (
-    singleFlight: SingleFlight<T, E | TokenStoreError | TransportError>,
+    singleFlight: SingleFlight<T, E | TokenStoreError | RefreshTimeoutError>,
     key: string,
     span: { readonly name: string; readonly attributes: Record<string, unknown> }
-  ) => Effect.Effect<T, E | TokenStoreError | TransportError>
+  ) => Effect.Effect<T, E | TokenStoreError | RefreshTimeoutError>
 }
 
 export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T, E> => {
@@ -61,27 +65,25 @@ export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T
       (token, now) => Option.filter(token, ({ expiresAt }) => expiresAt - now > 0 && expiresAt - now >= millis)
     )
   const fresh = storedWithAtLeast(options.margin)
+  const timedOut = (reason: RefreshTimeoutError["reason"]) => () =>
+    new RefreshTimeoutError({ token: options.name, reason, seconds: Duration.toSeconds(deadline) })
 
   // Under the lease, read again: the previous holder may have just written a token.
   const fetchUnderLease = Effect.flatMap(fresh, Option.match({ onSome: Effect.succeed, onNone: () => options.fetch })).pipe(
-    Effect.timeoutFail({
-      duration: deadline,
-      onTimeout: () =>
-        new TransportError({
-          endpoint: options.endpoint,
-          reason: "Timeout",
-          detail: `the ${options.name} fetch, retries included, took longer than ${Duration.format(deadline)}`
-        })
-    })
+    Effect.timeoutFail({ duration: deadline, onTimeout: timedOut("Deadline") })
   )
 
-  const underLease: Effect.Effect<T, E | TokenStoreError | TransportError> = Effect.gen(function*() {
+  // Take the lease, or wait a little for its holder and read what it wrote; a caller that has waited the deadline
+  // for other holders gives up.
+  const underLease: Effect.Effect<T, E | TokenStoreError | RefreshTimeoutError> = Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
     while (true) {
       const fetched = yield* store.withLease(options.leaseKey, leaseTtl, fetchUnderLease)
       if (Option.isSome(fetched)) return fetched.value
-      yield* store.awaitLease(options.leaseKey)
+      yield* store.awaitLease(options.leaseKey, poll)
       const current = yield* fresh
       if (Option.isSome(current)) return current.value
+      if ((yield* Clock.currentTimeMillis) - started >= Duration.toMillis(deadline)) return yield* timedOut("LeaseWait")()
     }
   })
 
@@ -103,14 +105,13 @@ export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T
       )
     )
   )
-  // Only a refresh is traced: a span costs more than handing out the stored token.
+  // Only a refresh is traced: handing out the stored token is not worth a span of its own.
   return {
     get: (singleFlight, key, span) =>
       Effect.flatMap(fresh, (token) =>
         Option.isSome(token)
           ? Effect.succeed(token.value)
-          : singleFlight(key, refresh).pipe(
-            Tracing.withSpan(span.name, { attributes: span.attributes, captureStackTrace: false })
-          ))
+          : singleFlight(key, refresh).pipe(Effect.withSpan(span.name, { attributes: span.attributes }))
+      )
   }
 }
