@@ -25,14 +25,10 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform/HttpClient"
-import { Clock, DateTime, Effect, Redacted, Schedule, Schema } from "effect"
-import { ComponentConfig } from "./ComponentConfig.js"
-import { type ComponentToken, type ComponentTokenError, withToken } from "./ComponentToken.js"
-import * as ComponentApi from "./internal/componentApi.js"
-import { RetryPolicy } from "./RetryPolicy.js"
+import { Clock, DateTime, Effect, Redacted, Schema } from "effect"
+import { type ComponentToken, type ComponentTokenError, execute } from "./ComponentToken.js"
 import { TokenStore } from "./TokenStore.js"
-import * as Tracing from "./internal/tracing.js"
+import { endpoint, WeChatClient } from "./WeChatClient.js"
 
 /**
  * An account's authorization: which account, the permission sets it granted
@@ -48,16 +44,22 @@ export class Authorization extends Schema.Class<Authorization>("@wxopen/core/Aut
   accessTokenExpiresAt: Schema.DateTimeUtcFromSelf
 }) {}
 
-const Answer = Schema.Struct({
-  authorization_info: Schema.Struct({
-    authorizer_appid: Schema.NonEmptyString,
-    authorizer_access_token: Schema.Redacted(Schema.NonEmptyString),
-    expires_in: Schema.Number.pipe(Schema.int(), Schema.positive()),
-    authorizer_refresh_token: Schema.Redacted(Schema.NonEmptyString),
-    func_info: Schema.optionalWith(
-      Schema.Array(Schema.Struct({ funcscope_category: Schema.Struct({ id: Schema.Number }) })),
-      { default: () => [] }
-    )
+// The code is single use: a request that may have reached WeChat is not sent again.
+const QueryAuth = endpoint({
+  path: "/cgi-bin/component/api_query_auth",
+  token: "component_access_token",
+  singleUse: true,
+  response: Schema.Struct({
+    authorization_info: Schema.Struct({
+      authorizer_appid: Schema.NonEmptyString,
+      authorizer_access_token: Schema.Redacted(Schema.NonEmptyString),
+      expires_in: Schema.Number.pipe(Schema.int(), Schema.positive()),
+      authorizer_refresh_token: Schema.Redacted(Schema.NonEmptyString),
+      func_info: Schema.optionalWith(
+        Schema.Array(Schema.Struct({ funcscope_category: Schema.Struct({ id: Schema.Number }) })),
+        { default: () => [] }
+      )
+    })
   })
 })
 
@@ -70,26 +72,16 @@ const Answer = Schema.Struct({
  */
 export const exchange = (
   authorizationCode: string | Redacted.Redacted<string>
-): Effect.Effect<Authorization, ComponentTokenError, ComponentToken | ComponentConfig | TokenStore | HttpClient> =>
+): Effect.Effect<Authorization, ComponentTokenError, WeChatClient | ComponentToken | TokenStore> =>
   Effect.gen(function*() {
-    const { appId } = yield* ComponentConfig
+    const { appId } = (yield* WeChatClient).config
     const store = yield* TokenStore
-    const request = yield* ComponentApi.make
-    const policy = yield* RetryPolicy
     const code = typeof authorizationCode === "string" ? Redacted.make(authorizationCode) : authorizationCode
     const sentAt = yield* Clock.currentTimeMillis
-    // Only answers that say WeChat did nothing are retried: the code is single use. (The narrower policy is for this
-    // request alone, not for a component token fetched on the way.)
-    const singleUse = policy.pipe(Schedule.whileInput((error) => error._tag === "SystemBusyError" || error._tag === "QuotaError"))
-    const { authorization_info: info } = yield* withToken((token) =>
-      request({
-        endpoint: "api_query_auth",
-        accessToken: token,
-        body: { component_appid: appId, authorization_code: Redacted.value(code) },
-        response: Answer,
-        secrets: [code]
-      }).pipe(Effect.provideService(RetryPolicy, singleUse))
-    )
+    const { authorization_info: info } = yield* execute(QueryAuth, {
+      body: { component_appid: appId, authorization_code: Redacted.value(code) },
+      secrets: [code]
+    })
     const expiresAt = sentAt + info.expires_in * 1000
     // An authorization is the truth about the account: it replaces what a refresh may have written meanwhile.
     yield* store.setAuthorizer(appId, info.authorizer_appid, {
@@ -103,4 +95,4 @@ export const exchange = (
       permissions: info.func_info.map((f) => f.funcscope_category.id),
       accessTokenExpiresAt: DateTime.unsafeMake(expiresAt)
     })
-  }).pipe(Tracing.withSpan("Authorization.exchange"))
+  }).pipe(Effect.withSpan("Authorization.exchange"))

@@ -14,26 +14,29 @@
  *
  * @example
  * ```ts
- * import { Effect, Redacted } from "effect"
- * import { AuthorizerToken } from "@wxopen/core"
+ * import { Schema } from "effect"
+ * import { AuthorizerToken, WeChatClient } from "@wxopen/core"
  *
- * // call an API on behalf of an account; a refused token is replaced and the call retried once
- * const call = AuthorizerToken.withToken("wxfedcba9876543210", (token) => Effect.succeed(Redacted.value(token).length))
+ * // an Official Account API, as the account: its token goes in `access_token`
+ * const GetMenu = WeChatClient.endpoint({
+ *   path: "/cgi-bin/get_current_selfmenu_info",
+ *   method: "GET",
+ *   token: "access_token",
+ *   response: Schema.Struct({ is_menu_open: Schema.Number })
+ * })
+ * const menu = AuthorizerToken.execute("wxfedcba9876543210", GetMenu)
  * ```
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform/HttpClient"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
-import { ComponentConfig } from "./ComponentConfig.js"
-import { ComponentToken, type ComponentTokenError, withToken as withComponentToken } from "./ComponentToken.js"
-import * as ComponentApi from "./internal/componentApi.js"
+import { ComponentToken, type ComponentTokenError } from "./ComponentToken.js"
 import * as Refresh from "./internal/refresh.js"
 import * as RetryOnce from "./internal/retryOnce.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { type AccessToken, type AuthorizerTokens, TokenStore, TokenStoreError } from "./TokenStore.js"
+import { endpoint, type Endpoint, type Request, WeChatClient } from "./WeChatClient.js"
 import { type RefreshTokenError, WeChatError } from "./WeChatError.js"
-import * as Tracing from "./internal/tracing.js"
 
 /**
  * The component holds no refresh token for this account: it never authorized,
@@ -98,10 +101,14 @@ export class AuthorizerToken extends Context.Tag("@wxopen/core/AuthorizerToken")
 export const refreshLeaseKey = (componentAppId: string, authorizerAppId: string): string =>
   `authorizer_access_token:${componentAppId}:${authorizerAppId}`
 
-const Answer = Schema.Struct({
-  authorizer_access_token: Schema.Redacted(Schema.NonEmptyString),
-  expires_in: Schema.Number.pipe(Schema.int(), Schema.positive()),
-  authorizer_refresh_token: Schema.optional(Schema.Redacted(Schema.NonEmptyString))
+const RefreshToken = endpoint({
+  path: "/cgi-bin/component/api_authorizer_token",
+  token: "component_access_token",
+  response: Schema.Struct({
+    authorizer_access_token: Schema.Redacted(Schema.NonEmptyString),
+    expires_in: Schema.Number.pipe(Schema.int(), Schema.positive()),
+    authorizer_refresh_token: Schema.optional(Schema.Redacted(Schema.NonEmptyString))
+  })
 })
 
 /**
@@ -113,12 +120,12 @@ const Answer = Schema.Struct({
 export const make: Effect.Effect<
   Service,
   never,
-  ComponentConfig | TokenStore | ComponentToken | HttpClient | Scope.Scope
+  WeChatClient | TokenStore | ComponentToken | Scope.Scope
 > = Effect.gen(function*() {
-  const config = yield* ComponentConfig
+  const client = yield* WeChatClient
+  const { config } = client
   const store = yield* TokenStore
   const componentToken = yield* ComponentToken
-  const request = yield* ComponentApi.make
   const singleFlight = yield* SingleFlight.make<AuthorizerTokens, AuthorizerTokenError>()
   const appId = config.appId
   const refreshers = new Map<string, Refresh.Refresher<AuthorizerTokens, AuthorizerTokenError>>()
@@ -133,20 +140,14 @@ export const make: Effect.Effect<
       const known = refused.get(authorizerAppId)
       if (known !== undefined && known.refreshToken === Redacted.value(refreshToken)) return yield* known.error
       const sentAt = yield* Clock.currentTimeMillis
-      const answer = yield* withComponentToken((token) =>
-        request({
-          endpoint: "api_authorizer_token",
-          accessToken: token,
-          body: {
-            component_appid: appId,
-            authorizer_appid: authorizerAppId,
-            authorizer_refresh_token: Redacted.value(refreshToken)
-          },
-          response: Answer,
-          secrets: [refreshToken]
-        })
-      ).pipe(
-        Effect.provideService(ComponentToken, componentToken),
+      const answer = yield* RetryOnce.execute(client, componentToken.get, componentToken.invalidate, RefreshToken, {
+        body: {
+          component_appid: appId,
+          authorizer_appid: authorizerAppId,
+          authorizer_refresh_token: Redacted.value(refreshToken)
+        },
+        secrets: [refreshToken]
+      }).pipe(
         Effect.tapErrorTag("RefreshTokenError", (error) =>
           Effect.sync(() => refused.set(authorizerAppId, { refreshToken: Redacted.value(refreshToken), error })))
       )
@@ -166,7 +167,7 @@ export const make: Effect.Effect<
         onSome: Effect.succeed
       })
     }).pipe(
-      Tracing.withSpan("AuthorizerToken.fetch", {
+      Effect.withSpan("AuthorizerToken.fetch", {
         attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
       })
     )
@@ -197,18 +198,18 @@ export const make: Effect.Effect<
       }).pipe(Effect.map(asAccessToken))
     },
     invalidate: (authorizerAppId, token) =>
-      store.invalidateAuthorizer(appId, authorizerAppId, token).pipe(Tracing.withSpan("AuthorizerToken.invalidate"))
+      store.invalidateAuthorizer(appId, authorizerAppId, token).pipe(Effect.withSpan("AuthorizerToken.invalidate"))
   }
 })
 
 /**
- * The authorizer token service, from the component's configuration, token
- * store, component token service and the user's HttpClient.
+ * The authorizer token service, from the client, the token
+ * store, component token service and the client.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<AuthorizerToken, never, ComponentConfig | TokenStore | ComponentToken | HttpClient> =
+export const layer: Layer.Layer<AuthorizerToken, never, WeChatClient | TokenStore | ComponentToken> =
   Layer.scoped(AuthorizerToken, make)
 
 /**
@@ -234,3 +235,25 @@ export const withToken = <A, E, R>(
 ): Effect.Effect<A, E | AuthorizerTokenError, R | AuthorizerToken> =>
   Effect.flatMap(AuthorizerToken, (tokens) =>
     RetryOnce.withToken(tokens.get(authorizerAppId), (token) => tokens.invalidate(authorizerAppId, token), f))
+
+/**
+ * Sends one request, as an account, to an endpoint that takes the account's
+ * token (`access_token` for Official Account and Mini Program APIs), under
+ * the same rule as {@link withToken}.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const execute = <A, I>(
+  authorizerAppId: string,
+  endpoint: Endpoint<A, I>,
+  request?: Request
+): Effect.Effect<A, AuthorizerTokenError, WeChatClient | AuthorizerToken> =>
+  Effect.flatMap(Effect.all([WeChatClient, AuthorizerToken]), ([client, tokens]) =>
+    RetryOnce.execute(
+      client,
+      tokens.get(authorizerAppId),
+      (token) => tokens.invalidate(authorizerAppId, token),
+      endpoint,
+      request
+    ))

@@ -34,7 +34,6 @@
  * @since 0.1.0
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
-import type { HttpClient } from "@effect/platform/HttpClient"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -54,15 +53,13 @@ import {
   type Scope
 } from "effect"
 import * as Authorization from "./Authorization.js"
-import { ComponentConfig } from "./ComponentConfig.js"
 import type { ComponentToken, ComponentTokenError } from "./ComponentToken.js"
-import * as ComponentApi from "./internal/componentApi.js"
 import { maxLength, parseFields } from "./internal/xml.js"
 import * as MessageCrypto from "./MessageCrypto.js"
 import { fromXml, type PushEvent, type PushEventError } from "./PushEvent.js"
 import { TokenStore, TokenStoreError } from "./TokenStore.js"
-import { TransportError, type WeChatError } from "./WeChatError.js"
-import * as Tracing from "./internal/tracing.js"
+import { endpoint, WeChatClient } from "./WeChatClient.js"
+import type { WeChatError } from "./WeChatError.js"
 
 /**
  * One delivery from WeChat, as any HTTP framework sees it.
@@ -95,6 +92,26 @@ export class ComponentPushError extends Schema.TaggedError<ComponentPushError>()
 }
 
 /**
+ * wxopen's own handling of an event (exchanging the authorization code of an
+ * `authorized` push, forgetting an account that revoked) did not finish within
+ * the handler budget. The push is refused with 503, and WeChat pushes it again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class HandlerTimeoutError extends Schema.TaggedError<HandlerTimeoutError>()("HandlerTimeoutError", {
+  infoType: Schema.String,
+  budget: Schema.DurationFromSelf
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `handling the ${this.infoType} push took longer than the handler budget (${Duration.format(this.budget)}), ` +
+      "so it was refused with 503 and WeChat will push it again; if this recurs, check that the token store answers " +
+      "quickly and that WeChat can be reached"
+  }
+}
+
+/**
  * Why a delivery was refused.
  *
  * @since 0.1.0
@@ -106,6 +123,7 @@ export type ReceiveError =
   | PushEventError
   | TokenStoreError
   | ComponentTokenError
+  | HandlerTimeoutError
 
 /**
  * The HTTP status for a refused delivery: 403 for a push that is not from
@@ -197,7 +215,7 @@ const param = (query: Delivery["query"], name: string): string | undefined => {
 
 /**
  * Builds the receiver; needs the message token and EncodingAESKey in the
- * {@link ComponentConfig}. Handlers left running past their budget live in
+ * component's configuration. Handlers left running past their budget live in
  * the given scope.
  *
  * @since 0.1.0
@@ -208,13 +226,13 @@ export const make = <R = never>(
 ): Effect.Effect<
   Service,
   ConfigError.ConfigError,
-  ComponentConfig | TokenStore | ComponentToken | HttpClient | Scope.Scope | R
+  WeChatClient | TokenStore | ComponentToken | Scope.Scope | R
 > =>
   Effect.gen(function*() {
-    const config = yield* ComponentConfig
+    const { config } = yield* WeChatClient
     const store = yield* TokenStore
     const scope = yield* Effect.scope
-    const context = yield* Effect.context<R | ComponentConfig | TokenStore | ComponentToken | HttpClient>()
+    const context = yield* Effect.context<R | WeChatClient | TokenStore | ComponentToken>()
     const exchange = options.exchangeOnAuthorized ?? true
     const budget = Duration.decode(options.handlerBudget ?? Duration.seconds(3))
     if (Duration.greaterThan(budget, maxHandlerBudget)) {
@@ -280,7 +298,7 @@ export const make = <R = never>(
     // wxopen's own part: store the account's tokens when it authorizes, forget them when it revokes. A failure that
     // leaves WeChat's push worth sending again refuses the push (WeChat pushes it again); a code that can never be
     // exchanged (used, expired, wrong) is only logged.
-    const builtIn = (event: PushEvent): Effect.Effect<void, ComponentTokenError, ComponentConfig | TokenStore | ComponentToken | HttpClient> => {
+    const builtIn = (event: PushEvent): Effect.Effect<void, ComponentTokenError, WeChatClient | TokenStore | ComponentToken> => {
       switch (event._tag) {
         case "AuthorizedEvent":
         case "UpdateAuthorizedEvent":
@@ -327,12 +345,7 @@ export const make = <R = never>(
           Effect.provide(context),
           Effect.timeoutFail({
             duration: budget,
-            onTimeout: () =>
-              new TransportError({
-                endpoint: "api_query_auth",
-                reason: "Timeout",
-                detail: `wxopen's handling of the push took longer than ${Duration.format(budget)}`
-              })
+            onTimeout: () => new HandlerTimeoutError({ infoType: event.infoType, budget })
           })
         )
         const elapsed = (yield* Clock.currentTimeMillis) - started
@@ -343,7 +356,7 @@ export const make = <R = never>(
       Effect.gen(function*() {
         const plaintext = yield* open(delivery)
         const event = yield* fromXml(plaintext)
-        yield* Tracing.annotate({ "wechat.info_type": event.infoType })
+        yield* Effect.annotateCurrentSpan("wechat.info_type", event.infoType)
         if (event._tag === "VerifyTicketEvent") {
           yield* storeTicket(event.ticket, event.createTime)
         } else {
@@ -356,7 +369,7 @@ export const make = <R = never>(
             Effect.annotateLogs({ reason: "reason" in error ? error.reason : error._tag, error: error.message })
           )
         ),
-        Tracing.withSpan("ComponentPush.receive", { attributes: { "wechat.component_appid": config.appId } })
+        Effect.withSpan("ComponentPush.receive", { attributes: { "wechat.component_appid": config.appId } })
       )
 
     return { receive }
@@ -370,7 +383,7 @@ export const make = <R = never>(
  */
 export const layer = <R = never>(
   options: Options<R> = {}
-): Layer.Layer<ComponentPush, ConfigError.ConfigError, ComponentConfig | TokenStore | ComponentToken | HttpClient | R> =>
+): Layer.Layer<ComponentPush, ConfigError.ConfigError, WeChatClient | TokenStore | ComponentToken | R> =>
   Layer.scoped(ComponentPush, make(options))
 
 /**
@@ -420,13 +433,11 @@ export const httpApp: HttpApp.Default<never, ComponentPush | HttpServerRequest.H
  * @since 0.1.0
  * @category constructors
  */
-export const startPushTicket: Effect.Effect<void, WeChatError, ComponentConfig | HttpClient> = Effect.gen(function*() {
-  const { appId, appSecret } = yield* ComponentConfig
-  const request = yield* ComponentApi.make
-  yield* request({
-    endpoint: "api_start_push_ticket",
-    // This endpoint names the secret component_secret, not component_appsecret.
-    body: { component_appid: appId, component_secret: Redacted.value(appSecret) },
-    response: Schema.Struct({})
-  })
-}).pipe(Tracing.withSpan("ComponentPush.startPushTicket"))
+export const startPushTicket: Effect.Effect<void, WeChatError, WeChatClient> = Effect.gen(function*() {
+  const client = yield* WeChatClient
+  const { appId, appSecret } = client.config
+  // This endpoint names the secret component_secret, not component_appsecret.
+  yield* client.execute(StartPushTicket, { body: { component_appid: appId, component_secret: Redacted.value(appSecret) } })
+}).pipe(Effect.withSpan("ComponentPush.startPushTicket"))
+
+const StartPushTicket = endpoint({ path: "/cgi-bin/component/api_start_push_ticket", response: Schema.Struct({}) })

@@ -6,7 +6,10 @@
  * - One fetch per component at a time: in this process, callers join the
  *   fetch under way; across processes, the fetch runs under the
  *   {@link TokenStore.TokenStore | TokenStore}'s lease and the others wait for
- *   the token it writes.
+ *   the token it writes, reading the store again every second, and take the
+ *   lease over once it is free (a holder that died lets it lapse after
+ *   {@link refreshLeaseTtl}). A caller that has waited {@link refreshDeadline}
+ *   gives up with a `RefreshTimeoutError`.
  * - A failed fetch is not kept: the next caller tries again. While the stored
  *   token has not expired (it is inside the refresh margin), callers get it
  *   instead of the failure, with a warning in the log.
@@ -19,29 +22,29 @@
  *
  * @example
  * ```ts
- * import { Effect, Redacted } from "effect"
- * import { ComponentToken } from "@wxopen/core"
+ * import { Schema } from "effect"
+ * import { ComponentToken, WeChatClient } from "@wxopen/core"
  *
- * // call any component API with a token; a refused token is replaced and the call retried once
- * const call = ComponentToken.withToken((token) => Effect.succeed(Redacted.value(token).length))
+ * // any component API: the token goes in the endpoint's parameter; a refused token is replaced and the call sent once more
+ * const GetAuthorizerList = WeChatClient.endpoint({
+ *   path: "/cgi-bin/component/api_get_authorizer_list",
+ *   token: "component_access_token",
+ *   response: Schema.Struct({ total_count: Schema.Number })
+ * })
+ * const count = ComponentToken.execute(GetAuthorizerList, {
+ *   body: { component_appid: "wx1234567890abcdef", offset: 0, count: 1 }
+ * })
  * ```
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform/HttpClient"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
-import { ComponentConfig } from "./ComponentConfig.js"
-import * as ComponentApi from "./internal/componentApi.js"
 import * as Refresh from "./internal/refresh.js"
 import * as RetryOnce from "./internal/retryOnce.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { type AccessToken, TokenStore, TokenStoreError, type VerifyTicket } from "./TokenStore.js"
-import {
-  VerifyTicketError,
-  WeChatError as WeChatErrorSchema,
-  type WeChatError
-} from "./WeChatError.js"
-import * as Tracing from "./internal/tracing.js"
+import { endpoint, type Endpoint, type Request, WeChatClient } from "./WeChatClient.js"
+import { VerifyTicketError, WeChatError as WeChatErrorSchema, type WeChatError } from "./WeChatError.js"
 
 /**
  * How long WeChat accepts a verify ticket after creating it.
@@ -52,9 +55,10 @@ import * as Tracing from "./internal/tracing.js"
 export const ticketLifetime: Duration.Duration = Duration.hours(12)
 
 /**
- * How long one process may hold a refresh lease. The fetch it guards is cut
- * off well before (at {@link refreshDeadline}), so the lease never lapses
- * while its holder still works.
+ * How long a refresh lease outlives a holder that stopped renewing it (a
+ * process that died, a store it cannot reach): the longest the other
+ * instances wait for a holder that is gone, once the store answers. A live
+ * holder keeps its lease for as long as it works.
  *
  * @since 0.1.0
  * @category constants
@@ -62,7 +66,9 @@ export const ticketLifetime: Duration.Duration = Duration.hours(12)
 export const refreshLeaseTtl: Duration.Duration = Refresh.leaseTtl
 
 /**
- * How long a token fetch may take, retries included, before it fails.
+ * How long a token fetch may take, retries included, before it fails with a
+ * `RefreshTimeoutError`; also how long a caller waits for another instance's
+ * fetch before it gives up the same way.
  *
  * @since 0.1.0
  * @category constants
@@ -117,9 +123,12 @@ export interface Service {
  */
 export class ComponentToken extends Context.Tag("@wxopen/core/ComponentToken")<ComponentToken, Service>() {}
 
-const TokenResponse = Schema.Struct({
-  component_access_token: Schema.Redacted(Schema.NonEmptyString),
-  expires_in: Schema.Number.pipe(Schema.int(), Schema.positive())
+const FetchToken = endpoint({
+  path: "/cgi-bin/component/api_component_token",
+  response: Schema.Struct({
+    component_access_token: Schema.Redacted(Schema.NonEmptyString),
+    expires_in: Schema.Number.pipe(Schema.int(), Schema.positive())
+  })
 })
 
 /**
@@ -128,14 +137,10 @@ const TokenResponse = Schema.Struct({
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<
-  Service,
-  never,
-  ComponentConfig | TokenStore | HttpClient | Scope.Scope
-> = Effect.gen(function*() {
-  const config = yield* ComponentConfig
+export const make: Effect.Effect<Service, never, WeChatClient | TokenStore | Scope.Scope> = Effect.gen(function*() {
+  const client = yield* WeChatClient
+  const { config } = client
   const store = yield* TokenStore
-  const request = yield* ComponentApi.make
   const singleFlight = yield* SingleFlight.make<AccessToken, ComponentTokenError>()
   const appId = config.appId
 
@@ -145,12 +150,12 @@ export const make: Effect.Effect<
   const ticket = Effect.gen(function*() {
     const stored = yield* store.getTicket(appId)
     if (Option.isNone(stored)) {
-      return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "NotReceived" })
+      return yield* new VerifyTicketError({ endpoint: FetchToken.path, reason: "NotReceived" })
     }
     const now = yield* Clock.currentTimeMillis
     // The earlier of the two: a creation time ahead of our clock must not keep a ticket young.
     if (now - Math.min(stored.value.createdAt, stored.value.receivedAt) >= Duration.toMillis(ticketLifetime)) {
-      return yield* new VerifyTicketError({ endpoint: "api_component_token", reason: "Stale" })
+      return yield* new VerifyTicketError({ endpoint: FetchToken.path, reason: "Stale" })
     }
     if (
       refused !== undefined && refused.ticket.createdAt === stored.value.createdAt &&
@@ -164,14 +169,12 @@ export const make: Effect.Effect<
   const fetch = Effect.gen(function*() {
     const verifyTicket = yield* ticket
     const sentAt = yield* Clock.currentTimeMillis
-    const answer = yield* request({
-      endpoint: "api_component_token",
+    const answer = yield* client.execute(FetchToken, {
       body: {
         component_appid: appId,
         component_appsecret: Redacted.value(config.appSecret),
         component_verify_ticket: Redacted.value(verifyTicket.value)
       },
-      response: TokenResponse,
       secrets: [verifyTicket.value]
     }).pipe(
       Effect.tapErrorTag("VerifyTicketError", (error) => Effect.sync(() => refused = { ticket: verifyTicket, error }))
@@ -183,7 +186,7 @@ export const make: Effect.Effect<
       Effect.annotateLogs({ componentAppId: appId, expiresInSeconds: answer.expires_in })
     )
     return token
-  }).pipe(Tracing.withSpan("ComponentToken.fetch", { attributes: { "wechat.component_appid": appId } }))
+  }).pipe(Effect.withSpan("ComponentToken.fetch", { attributes: { "wechat.component_appid": appId } }))
 
   const refresher = Refresh.make({
     store,
@@ -198,19 +201,18 @@ export const make: Effect.Effect<
     get: refresher.get(singleFlight, appId, { name: "ComponentToken.get", attributes: { "wechat.component_appid": appId } }),
     invalidate: (token) =>
       store.deleteComponentToken(appId, token).pipe(
-        Tracing.withSpan("ComponentToken.invalidate", { attributes: { "wechat.component_appid": appId } })
+        Effect.withSpan("ComponentToken.invalidate", { attributes: { "wechat.component_appid": appId } })
       )
   }
 })
 
 /**
- * The token service, from the component's configuration, a token store and
- * the user's HttpClient.
+ * The token service, from the client and a token store.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<ComponentToken, never, ComponentConfig | TokenStore | HttpClient> = Layer.scoped(
+export const layer: Layer.Layer<ComponentToken, never, WeChatClient | TokenStore> = Layer.scoped(
   ComponentToken,
   make
 )
@@ -238,3 +240,20 @@ export const withToken = <A, E, R>(
   f: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | ComponentTokenError, R | ComponentToken> =>
   Effect.flatMap(ComponentToken, (tokens) => RetryOnce.withToken(tokens.get, tokens.invalidate, f))
+
+/**
+ * Sends one request to a component endpoint with a valid token in the
+ * endpoint's token parameter, under the same rule as {@link withToken}: a
+ * refused token is replaced and the request sent once more.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const execute = <A, I>(
+  endpoint: Endpoint<A, I>,
+  request?: Request
+): Effect.Effect<A, ComponentTokenError, WeChatClient | ComponentToken> =>
+  Effect.flatMap(
+    Effect.all([WeChatClient, ComponentToken]),
+    ([client, tokens]) => RetryOnce.execute(client, tokens.get, tokens.invalidate, endpoint, request)
+  )

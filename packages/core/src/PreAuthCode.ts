@@ -23,12 +23,9 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform/HttpClient"
 import { Clock, DateTime, Effect, Schema } from "effect"
-import { ComponentConfig } from "./ComponentConfig.js"
-import { type ComponentToken, ComponentTokenError, withToken } from "./ComponentToken.js"
-import * as ComponentApi from "./internal/componentApi.js"
-import * as Tracing from "./internal/tracing.js"
+import { type ComponentToken, ComponentTokenError, execute } from "./ComponentToken.js"
+import { endpoint, WeChatClient } from "./WeChatClient.js"
 
 /**
  * A pre-authorization code, its lifetime in seconds as WeChat gave it, and
@@ -59,9 +56,13 @@ export type PreAuthCodeError = ComponentTokenError
  */
 export const PreAuthCodeError = ComponentTokenError
 
-const Answer = Schema.Struct({
-  pre_auth_code: Schema.NonEmptyString,
-  expires_in: Schema.Number.pipe(Schema.int(), Schema.positive())
+const Create = endpoint({
+  path: "/cgi-bin/component/api_create_preauthcode",
+  token: "component_access_token",
+  response: Schema.Struct({
+    pre_auth_code: Schema.NonEmptyString,
+    expires_in: Schema.Number.pipe(Schema.int(), Schema.positive())
+  })
 })
 
 /**
@@ -70,26 +71,14 @@ const Answer = Schema.Struct({
  * @since 0.1.0
  * @category constructors
  */
-export const create: Effect.Effect<
-  PreAuthCode,
-  PreAuthCodeError,
-  ComponentToken | ComponentConfig | HttpClient
-> = Effect.gen(function*() {
-  const { appId } = yield* ComponentConfig
-  const request = yield* ComponentApi.make
+export const create: Effect.Effect<PreAuthCode, PreAuthCodeError, WeChatClient | ComponentToken> = Effect.gen(function*() {
+  const { config } = yield* WeChatClient
   const sentAt = yield* Clock.currentTimeMillis
-  const answer = yield* withToken((token) =>
-    request({
-      endpoint: "api_create_preauthcode",
-      accessToken: token,
-      body: { component_appid: appId },
-      response: Answer
-    })
-  )
+  const answer = yield* execute(Create, { body: { component_appid: config.appId } })
   // The fields come from a decoded answer: checking them again on construction would only cost time.
   return new PreAuthCode({
     code: answer.pre_auth_code,
     expiresIn: answer.expires_in,
     expiresAt: DateTime.unsafeMake(sentAt + answer.expires_in * 1000)
   }, true)
-}).pipe(Tracing.withSpan("PreAuthCode.create"))
+}).pipe(Effect.withSpan("PreAuthCode.create"))

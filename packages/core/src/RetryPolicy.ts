@@ -3,22 +3,26 @@
  * read, replace and test.
  *
  * Only failures that {@link WeChatError.isTransient} accepts are ever retried
- * (-1, 45011, transport failures, 5xx statuses), whatever the policy: the
- * schedule receives each of them and decides whether to try again and after
- * what delay, and may narrow the choice further with `Schedule.whileInput`.
- * The default waits with jittered exponential backoff: at most 4 retries,
- * none started more than 30 seconds after the first failure.
+ * (-1, 45011, transport failures, 5xx statuses), whatever the policy; for a
+ * single-use request (`api_query_auth`) only WeChat's own "busy" answers
+ * (-1, 45011). Among those, the schedule decides whether to try again and
+ * after what delay, and may narrow the choice further with
+ * `Schedule.whileInput`. The default waits with jittered exponential backoff:
+ * at most 4 retries, none started more than 30 seconds after the first
+ * failure.
  *
  * A refused token (the access-token family) is not the schedule's business
  * either: it is replaced and the call retried exactly once. A token fetch,
  * retries included, is cut off after `ComponentToken.refreshDeadline` (90
- * seconds), so that it fits its refresh lease; a fetch shared by several
- * callers runs under the policy of the caller that started it.
+ * seconds).
+ *
+ * The `WeChatClient` reads the policy once, when its layer is built: provide
+ * another one to that layer.
  *
  * @example
  * ```ts
- * import { Effect, Schedule } from "effect"
- * import { PreAuthCode, RetryPolicy, type WeChatError } from "@wxopen/core"
+ * import { Layer, Schedule } from "effect"
+ * import { RetryPolicy, WeChatClient, type WeChatError } from "@wxopen/core"
  *
  * // patient: WeChat's "system busy" incidents can last close to an hour
  * const patient = Schedule.exponential("1 second").pipe(Schedule.jittered, Schedule.upTo("10 minutes"))
@@ -28,7 +32,7 @@
  *   Schedule.whileInput((error: WeChatError.WeChatError) => error._tag === "SystemBusyError")
  * )
  *
- * const program = PreAuthCode.create.pipe(Effect.provide(RetryPolicy.layer(patient)))
+ * const Client = WeChatClient.layer().pipe(Layer.provide(RetryPolicy.layer(patient)))
  * ```
  *
  * @since 0.1.0
@@ -58,7 +62,8 @@ export const defaultPolicy: Policy = Schedule.exponential("250 millis", 2).pipe(
 )
 
 /**
- * The policy in force; {@link defaultPolicy} unless a layer provides another.
+ * The policy the `WeChatClient` is built with; {@link defaultPolicy} unless a
+ * layer provides another.
  *
  * @since 0.1.0
  * @category tags

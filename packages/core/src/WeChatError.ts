@@ -25,42 +25,23 @@
  */
 import { Schema } from "effect"
 
-/**
- * The WeChat endpoints wxopen calls, by the last segment of their path.
- *
- * @since 0.1.0
- * @category models
- */
-export const Endpoint = Schema.Literal(
-  "api_component_token",
-  "api_create_preauthcode",
-  "api_query_auth",
-  "api_authorizer_token",
-  "api_start_push_ticket"
-)
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type Endpoint = typeof Endpoint.Type
-
+// `endpoint` is the path the request went to (`/cgi-bin/component/api_create_preauthcode`), never its query.
 const answered = {
-  endpoint: Endpoint,
+  endpoint: Schema.String,
   errcode: Schema.Number,
   errmsg: Schema.String,
   rid: Schema.optionalWith(Schema.String, { exact: true })
 }
 
 interface Answered {
-  readonly endpoint: Endpoint
+  readonly endpoint: string
   readonly errcode: number
   readonly errmsg: string
   readonly rid?: string
 }
 
 const describe = (
-  self: { readonly endpoint: Endpoint; readonly errcode?: number | undefined; readonly rid?: string | undefined },
+  self: { readonly endpoint: string; readonly errcode?: number | undefined; readonly rid?: string | undefined },
   meaning: string,
   advice: string
 ): string =>
@@ -101,7 +82,7 @@ export class AccessTokenError extends Schema.TaggedError<AccessTokenError>()("Ac
  * @category errors
  */
 export class VerifyTicketError extends Schema.TaggedError<VerifyTicketError>()("VerifyTicketError", {
-  endpoint: Endpoint,
+  endpoint: Schema.String,
   reason: Schema.Literal("NotReceived", "Stale", "Expired", "Invalid"),
   errcode: Schema.optionalWith(Schema.Number, { exact: true }),
   errmsg: Schema.optionalWith(Schema.String, { exact: true }),
@@ -335,7 +316,7 @@ export class UnknownWeChatError extends Schema.TaggedError<UnknownWeChatError>()
  * @category errors
  */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
-  endpoint: Endpoint,
+  endpoint: Schema.String,
   reason: Schema.Literal("RequestFailed", "Timeout"),
   detail: Schema.String
 }) {
@@ -378,7 +359,7 @@ export class RefreshTimeoutError extends Schema.TaggedError<RefreshTimeoutError>
  * @category errors
  */
 export class HttpStatusError extends Schema.TaggedError<HttpStatusError>()("HttpStatusError", {
-  endpoint: Endpoint,
+  endpoint: Schema.String,
   status: Schema.Number
 }) {
   /** @since 0.1.0 */
@@ -397,7 +378,7 @@ export class HttpStatusError extends Schema.TaggedError<HttpStatusError>()("Http
  * @category errors
  */
 export class MalformedResponseError extends Schema.TaggedError<MalformedResponseError>()("MalformedResponseError", {
-  endpoint: Endpoint,
+  endpoint: Schema.String,
   reason: Schema.Literal("NotJson", "UnexpectedShape"),
   detail: Schema.String
 }) {
@@ -513,7 +494,7 @@ const ipWhitelist = (fields: Answered): IpWhitelistError => {
  * @since 0.1.0
  * @category constructors
  */
-export const fromErrcode = (endpoint: Endpoint, errcode: number, errmsg: string): WeChatError => {
+export const fromErrcode = (endpoint: string, errcode: number, errmsg: string): WeChatError => {
   const rid = parseRid(errmsg)
   const fields: Answered = rid === undefined ? { endpoint, errcode, errmsg } : { endpoint, errcode, errmsg, rid }
   return (byCode[errcode] ?? ((f) => new UnknownWeChatError(f)))(fields)

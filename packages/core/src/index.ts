@@ -83,6 +83,13 @@ export * as RetryPolicy from "./RetryPolicy.js"
 export * as TokenStore from "./TokenStore.js"
 
 /**
+ * The one request path to WeChat, and endpoints as data.
+ *
+ * @since 0.1.0
+ */
+export * as WeChatClient from "./WeChatClient.js"
+
+/**
  * Typed errors, one family per WeChat errcode family.
  *
  * @since 0.1.0

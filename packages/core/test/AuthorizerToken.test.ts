@@ -1,12 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, DateTime, Deferred, Effect, Fiber, FiberId, Layer, Option, Redacted, TestClock } from "effect"
-import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentToken from "../src/ComponentToken.js"
 import * as Authorization from "../src/Authorization.js"
 import * as AuthorizerToken from "../src/AuthorizerToken.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as WeChatError from "../src/WeChatError.js"
-import { appId, appSecret, type Handler, makeLayer, makeStub, settle, storeTicket } from "./utils.js"
+import { appId, clientLayer, type Handler, makeLayer, makeStub, settle, storeTicket } from "./utils.js"
 
 const authorizer = "wxfedcba9876543210"
 const errcode = (code: number) => Effect.succeed({ json: { errcode: code, errmsg: `refused rid: 1-2-3` } })
@@ -262,7 +261,7 @@ describe("AuthorizerToken under contention", () => {
     )
     const layer = AuthorizerToken.layer.pipe(
       Layer.provideMerge(ComponentToken.layer),
-      Layer.provideMerge(Layer.mergeAll(failing, stub.layer, ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret) }))),
+      Layer.provideMerge(Layer.merge(failing, clientLayer(stub))),
       Layer.orDie
     )
     return Effect.gen(function*() {
@@ -291,11 +290,7 @@ describe("AuthorizerToken under contention", () => {
       const instance = Effect.gen(function*() {
         const context = yield* Layer.build(AuthorizerToken.layer.pipe(
           Layer.provideMerge(ComponentToken.layer),
-          Layer.provideMerge(Layer.mergeAll(
-            Layer.succeed(TokenStore.TokenStore, store),
-            stub.layer,
-            ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret) })
-          )),
+          Layer.provideMerge(Layer.merge(Layer.succeed(TokenStore.TokenStore, store), clientLayer(stub))),
           Layer.orDie
         ))
         return Context.get(context, AuthorizerToken.AuthorizerToken)

@@ -12,13 +12,13 @@ import * as ComponentToken from "../src/ComponentToken.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import type * as PushEvent from "../src/PushEvent.js"
 import * as TokenStore from "../src/TokenStore.js"
+import * as WeChatClient from "../src/WeChatClient.js"
 import {
   appId,
   appSecret,
-  encodingAesKey,
+  clientLayer,
   makeLayer,
   makeStub,
-  messageToken,
   noRetries,
   plaintext,
   seal,
@@ -38,7 +38,7 @@ const unauthorizedXml = `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>1</
 /** The receiver over a stubbed WeChat, with a handler that records what it is given. */
 const makeReceiver = <R = never>(options: ComponentPush.Options<R> = {}, handlers: Parameters<typeof makeStub>[0] = {}) => {
   const stub = makeStub(handlers)
-  const base = Layer.merge(makeLayer(stub), noRetries)
+  const base = makeLayer(stub, {}, noRetries)
   return { stub, layer: Layer.provideMerge(ComponentPush.layer(options), base) }
 }
 
@@ -205,16 +205,7 @@ describe("ComponentPush.receive", () => {
       setTicket: () => Effect.never
     })
     const layer = ComponentPush.layer().pipe(
-      Layer.provide(ComponentToken.layer.pipe(Layer.provideMerge(Layer.mergeAll(
-        stuck,
-        makeStub().layer,
-        ComponentConfig.layer({
-          appId,
-          appSecret: Redacted.make(appSecret),
-          messageToken: Redacted.make(messageToken),
-          encodingAesKey: Redacted.make(encodingAesKey)
-        })
-      ))))
+      Layer.provide(ComponentToken.layer.pipe(Layer.provideMerge(Layer.merge(stuck, clientLayer(makeStub())))))
     )
     return Effect.gen(function*() {
       const receiving = yield* Effect.fork(Effect.flip(ComponentPush.receive(seal(ticketXml("ticket@@@1", 10)))))
@@ -247,8 +238,9 @@ describe("ComponentPush.receive", () => {
       const error = yield* Effect.flip(
         Layer.build(ComponentPush.layer().pipe(
           Layer.provide(ComponentToken.layer),
-          Layer.provide(makeStub().layer),
           Layer.provide(TokenStore.layerMemory),
+          Layer.provideMerge(WeChatClient.layer()),
+          Layer.provide(makeStub().layer),
           Layer.provide(ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret) }))
         ))
       )
@@ -331,8 +323,30 @@ describe("ComponentPush, authorization pushes", () => {
       assert.isTrue(Option.isNone(yield* Fiber.poll(receiving)))
       yield* TestClock.adjust("1 millis")
       const error = yield* Fiber.join(receiving)
-      assert.strictEqual(error._tag === "TransportError" && error.reason, "Timeout")
+      assert.strictEqual(error._tag, "HandlerTimeoutError")
+      assert.strictEqual(error._tag === "HandlerTimeoutError" && error.infoType, "authorized")
       assert.strictEqual(ComponentPush.statusOf(error), 503)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a revocation whose store does not answer within the budget says so, and calls nothing", () => {
+    const stub = makeStub()
+    const stuck = Layer.succeed(TokenStore.TokenStore, {
+      ...Effect.runSync(TokenStore.makeMemory),
+      deleteAuthorizer: () => Effect.never
+    })
+    const layer = ComponentPush.layer({ handlerBudget: "2 seconds" }).pipe(
+      Layer.provideMerge(ComponentToken.layer.pipe(Layer.provideMerge(Layer.merge(stuck, clientLayer(stub)))))
+    )
+    return Effect.gen(function*() {
+      const receiving = yield* Effect.fork(Effect.flip(ComponentPush.receive(seal(unauthorizedXml))))
+      yield* settle
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Fiber.join(receiving)
+      assert.strictEqual(error._tag, "HandlerTimeoutError")
+      assert.include(error.message, "unauthorized push took longer than the handler budget (2s)")
+      assert.strictEqual(ComponentPush.statusOf(error), 503)
+      assert.strictEqual(stub.requests.length, 0)
     }).pipe(Effect.provide(layer))
   })
 
@@ -343,7 +357,7 @@ describe("ComponentPush, authorization pushes", () => {
       const error = yield* Effect.flip(ComponentPush.receive(seal(authorizedXml("authorized"))))
       assert.strictEqual(error._tag, "SystemBusyError")
       assert.strictEqual(ComponentPush.statusOf(error), 503)
-    }).pipe(Effect.provide(Layer.merge(layer, noRetries)))
+    }).pipe(Effect.provide(layer))
   })
 
   it.effect("a revocation pushed before a later authorization does not undo it", () => {
@@ -444,7 +458,7 @@ describe("ComponentPush.startPushTicket", () => {
     return Effect.gen(function*() {
       const error = yield* Effect.flip(ComponentPush.startPushTicket)
       assert.strictEqual(error._tag, "AppSecretError")
-      assert.strictEqual("endpoint" in error && error.endpoint, "api_start_push_ticket")
+      assert.strictEqual("endpoint" in error && error.endpoint, "/cgi-bin/component/api_start_push_ticket")
     }).pipe(Effect.provide(makeLayer(stub)))
   })
 })

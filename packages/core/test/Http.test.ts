@@ -1,5 +1,6 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
@@ -7,13 +8,12 @@ import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentToken from "../src/ComponentToken.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import * as TokenStore from "../src/TokenStore.js"
-import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
-import { appId, appSecret, startFakeWeChat, storeTicket } from "./utils.js"
+import * as WeChatClient from "../src/WeChatClient.js"
+import { appId, appSecret, clientLayer, startFakeWeChat, storeTicket } from "./utils.js"
 
 const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["FetchHttpClient", FetchHttpClient.layer],
-  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
-  ["UndiciHttpClient.layer", UndiciHttpClient.layer()]
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
 ]
 
 describe("over a real socket", () => {
@@ -22,13 +22,7 @@ describe("over a real socket", () => {
       Effect.gen(function*() {
         const fake = yield* startFakeWeChat
         const live = ComponentToken.layer.pipe(
-          Layer.provideMerge(
-            Layer.mergeAll(
-              ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret), apiBaseUrl: fake.url }),
-              TokenStore.layerMemory,
-              client
-            )
-          )
+          Layer.provideMerge(Layer.merge(clientLayer({ layer: client }, { apiBaseUrl: fake.url }), TokenStore.layerMemory))
         )
         const codes = yield* Effect.gen(function*() {
           yield* storeTicket()
@@ -46,4 +40,23 @@ describe("over a real socket", () => {
         }
       }).pipe(Effect.scoped))
   }
+
+  it.live("a client wrapped with transformClient carries every request, through the same path", () =>
+    Effect.gen(function*() {
+      const fake = yield* startFakeWeChat
+      const live = ComponentToken.layer.pipe(
+        Layer.provideMerge(TokenStore.layerMemory),
+        Layer.provideMerge(WeChatClient.layer({
+          transformClient: HttpClient.mapRequest(HttpClientRequest.setHeader("x-proxy-authorization", "by-the-user"))
+        })),
+        Layer.provide(FetchHttpClient.layer),
+        Layer.provide(ComponentConfig.layer({ appId, appSecret: Redacted.make(appSecret), apiBaseUrl: fake.url }))
+      )
+      yield* Effect.gen(function*() {
+        yield* storeTicket()
+        yield* PreAuthCode.create
+      }).pipe(Effect.provide(live))
+      assert.deepStrictEqual(fake.received.map((r) => r.endpoint), ["api_component_token", "api_create_preauthcode"])
+      for (const request of fake.received) assert.strictEqual(request.headers["x-proxy-authorization"], "by-the-user")
+    }).pipe(Effect.scoped))
 })

@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { DateTime, Effect, Exit, Fiber, Option, Schedule, TestClock } from "effect"
 import * as PreAuthCode from "../src/PreAuthCode.js"
-import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { appId, appSecret, makeLayer, makeStub, noRetries, settle, storeTicket, ticketValue } from "./utils.js"
 
@@ -141,7 +140,7 @@ describe("PreAuthCode.create", () => {
         yield* PreAuthCode.create
         assert.strictEqual(stub.count("api_component_token"), 2)
         assert.strictEqual(stub.requests.at(-1)?.token, "token-ok")
-      }).pipe(Effect.provide(Layer.merge(makeLayer(stub), noRetries)))
+      }).pipe(Effect.provide(makeLayer(stub, {}, noRetries)))
     })
 
     it.effect("interrupting one waiter does not fail the others or the fetch", () => {
@@ -289,7 +288,7 @@ describe("PreAuthCode.create", () => {
         const error = yield* Effect.flip(PreAuthCode.create)
         assert.strictEqual(error._tag, "SystemBusyError")
         assert.strictEqual(stub.count("api_create_preauthcode"), 1)
-      }).pipe(Effect.provide(Layer.merge(makeLayer(stub), noRetries)))
+      }).pipe(Effect.provide(makeLayer(stub, {}, noRetries)))
     })
 
     for (const [code, requests] of [[40001, 2], [45009, 1], [61006, 1]] as const) {
@@ -301,7 +300,7 @@ describe("PreAuthCode.create", () => {
           yield* TestClock.adjust("1 hour")
           yield* Fiber.join(fiber)
           assert.strictEqual(stub.count("api_create_preauthcode"), requests)
-        }).pipe(Effect.provide(Layer.merge(makeLayer(stub), RetryPolicy.layer(Schedule.forever))))
+        }).pipe(Effect.provide(makeLayer(stub, {}, Schedule.forever)))
       })
     }
 
@@ -356,7 +355,7 @@ describe("PreAuthCode.create", () => {
             detail
           )
           assert.strictEqual(error.message.includes("preauthcode@@@"), false)
-        }).pipe(Effect.provide(Layer.merge(makeLayer(stub), noRetries)))
+        }).pipe(Effect.provide(makeLayer(stub, {}, noRetries)))
       })
     }
 
@@ -381,10 +380,10 @@ describe("PreAuthCode.create", () => {
         yield* storeTicket()
         const error = yield* Effect.flip(PreAuthCode.create)
         assert.strictEqual(error._tag, "MalformedResponseError")
-        assert.strictEqual(error._tag === "MalformedResponseError" && error.endpoint, "api_component_token")
+        assert.strictEqual(error._tag === "MalformedResponseError" && error.endpoint, "/cgi-bin/component/api_component_token")
         assert.match(error.message, /expires_in/)
         assert.notInclude(error.message, "token-secret-xyz")
-      }).pipe(Effect.provide(Layer.merge(makeLayer(stub), noRetries)))
+      }).pipe(Effect.provide(makeLayer(stub, {}, noRetries)))
     })
   })
 })

@@ -1,35 +1,38 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import * as Tracing from "../src/internal/tracing.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
-import { makeLayer, makeStub, noRetries, recordingTracer, storeTicket } from "./utils.js"
+import { appSecret, makeLayer, makeStub, noRetries, recordingTracer, storeTicket, ticketValue } from "./utils.js"
 
 describe("spans", () => {
-  it.effect("under Effect's default tracer, which exports nothing, wxopen makes no span", () =>
-    Effect.gen(function*() {
-      const inside = yield* Effect.option(Effect.currentSpan).pipe(Tracing.withSpan("PreAuthCode.create"))
-      assert.isTrue(Option.isNone(inside))
-    }))
-
-  it.effect("with a tracer installed, the span is made", () => {
-    const { layer, spans } = recordingTracer()
+  it.effect("are made under Effect's default tracer too: a request runs inside PreAuthCode.create's span", () => {
+    let seen: Option.Option<string> = Option.none()
+    const stub = makeStub({
+      api_create_preauthcode: () =>
+        Effect.map(Effect.option(Effect.currentSpan), (span) => {
+          seen = Option.map(span, (s) => s.name)
+          return { json: { pre_auth_code: "preauthcode@@@1", expires_in: 1800 } }
+        })
+    })
     return Effect.gen(function*() {
-      const inside = yield* Effect.option(Effect.currentSpan).pipe(Tracing.withSpan("PreAuthCode.create"))
-      assert.strictEqual(Option.map(inside, (span) => span.name).pipe(Option.getOrUndefined), "PreAuthCode.create")
-      assert.deepStrictEqual(spans.map((s) => s.name), ["PreAuthCode.create"])
-    }).pipe(Effect.provide(layer))
+      yield* storeTicket()
+      yield* PreAuthCode.create
+      assert.deepStrictEqual(seen, Option.some("PreAuthCode.create"))
+    }).pipe(Effect.provide(makeLayer(stub)))
   })
 
-  it.effect("with a tracer installed, a warm call makes one span, PreAuthCode.create, naming its endpoint", () => {
+  it.effect("a warm call makes one span, PreAuthCode.create, naming its endpoint's path and nothing secret", () => {
     const { layer, spans } = recordingTracer()
+    const stub = makeStub()
     return Effect.gen(function*() {
       yield* storeTicket()
       yield* PreAuthCode.create // fetches the token
       spans.length = 0
       yield* PreAuthCode.create
       assert.deepStrictEqual(spans.map((s) => s.name), ["PreAuthCode.create"])
-      assert.strictEqual(spans[0]!.attributes.get("wechat.endpoint"), "api_create_preauthcode")
-    }).pipe(Effect.provide(Layer.merge(makeLayer(makeStub()), layer)))
+      assert.strictEqual(spans[0]!.attributes.get("wechat.endpoint"), "/cgi-bin/component/api_create_preauthcode")
+      const recorded = JSON.stringify([...spans[0]!.attributes.values()])
+      for (const secret of [appSecret, ticketValue, "token-1", "?"]) assert.notInclude(recorded, secret)
+    }).pipe(Effect.provide(Layer.merge(makeLayer(stub), layer)))
   })
 
   it.effect("a refresh is traced too, and a failure records its errcode and rid", () => {
@@ -44,7 +47,7 @@ describe("spans", () => {
       const create = spans[0]!.attributes
       assert.strictEqual(create.get("wechat.errcode"), 45009)
       assert.strictEqual(create.get("wechat.rid"), "1-2-3")
-      assert.strictEqual(spans[2]!.attributes.get("wechat.endpoint"), "api_component_token")
-    }).pipe(Effect.provide(Layer.mergeAll(makeLayer(stub), layer, noRetries)))
+      assert.strictEqual(spans[2]!.attributes.get("wechat.endpoint"), "/cgi-bin/component/api_component_token")
+    }).pipe(Effect.provide(Layer.merge(makeLayer(stub, {}, noRetries), layer)))
   })
 })

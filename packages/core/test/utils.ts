@@ -11,6 +11,7 @@ import * as ComponentToken from "../src/ComponentToken.js"
 import * as MessageCrypto from "../src/MessageCrypto.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as TokenStore from "../src/TokenStore.js"
+import * as WeChatClient from "../src/WeChatClient.js"
 
 export const appId = "wx0123456789abcdef"
 export const appSecret = "s3cr3t-app-secret-value"
@@ -159,30 +160,36 @@ export const makeStub = (handlers: Partial<Record<string, Handler>> = {}) => {
 
 export type Stub = ReturnType<typeof makeStub>
 
-/** Everything `PreAuthCode.create` needs, over a stub, a memory store and the given options. */
-export const makeLayer = (
-  stub: Stub,
-  options: Partial<ComponentConfig.Options> = {}
+/** The client over a stub (or any HttpClient layer), with the test component's configuration and the given policy. */
+export const clientLayer = (
+  http: { readonly layer: Layer.Layer<HttpClient.HttpClient> },
+  options: Partial<ComponentConfig.Options> = {},
+  policy: RetryPolicy.Policy = RetryPolicy.defaultPolicy
 ) =>
-  ComponentToken.layer.pipe(
+  WeChatClient.layer().pipe(
     Layer.provideMerge(
-      Layer.mergeAll(
-        ComponentConfig.layer({
-          appId,
-          appSecret: Redacted.make(appSecret),
-          messageToken: Redacted.make(messageToken),
-          encodingAesKey: Redacted.make(encodingAesKey),
-          ...options
-        }),
-        TokenStore.layerMemory,
-        stub.layer
-      )
+      ComponentConfig.layer({
+        appId,
+        appSecret: Redacted.make(appSecret),
+        messageToken: Redacted.make(messageToken),
+        encodingAesKey: Redacted.make(encodingAesKey),
+        ...options
+      })
     ),
+    Layer.provide(RetryPolicy.layer(policy)),
+    Layer.provideMerge(http.layer),
     Layer.orDie
   )
 
+/** Everything `PreAuthCode.create` needs, over a stub, a memory store, the given options and retry policy. */
+export const makeLayer = (
+  stub: Stub,
+  options: Partial<ComponentConfig.Options> = {},
+  policy: RetryPolicy.Policy = RetryPolicy.defaultPolicy
+) => ComponentToken.layer.pipe(Layer.provideMerge(Layer.merge(clientLayer(stub, options, policy), TokenStore.layerMemory)))
+
 /** No retries at all, for tests that count single attempts. */
-export const noRetries = RetryPolicy.layer(Schedule.stop)
+export const noRetries: RetryPolicy.Policy = Schedule.stop
 
 /** Stores the verify ticket as created and received now. */
 export const storeTicket = (value: string = ticketValue) =>

@@ -8,8 +8,8 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform/HttpClient"
-import { AuthorizerToken, ComponentConfig, ComponentToken, TokenStore } from "@wxopen/core"
-import * as UndiciHttpClient from "@wxopen/core/UndiciHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { AuthorizerToken, ComponentConfig, ComponentToken, TokenStore, WeChatClient } from "@wxopen/core"
 import { MockServer } from "@wxopen/mock-server"
 import { Clock, Config, Console, Effect, Layer, Option, Redacted } from "effect"
 
@@ -44,13 +44,13 @@ export const target = Effect.gen(function*() {
 
 /**
  * wxopen's services for the target: configuration, a memory store, the
- * component and authorizer token services, and an HTTP client (wxopen's
- * `UndiciHttpClient` by default, the fastest on Node).
+ * client, the component and authorizer token services, and an HTTP client
+ * (`NodeHttpClient.layerUndici` by default, the cheapest on Node).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (target: Target, client: Layer.Layer<HttpClient> = UndiciHttpClient.layer()) => {
+export const layer = (target: Target, client: Layer.Layer<HttpClient> = NodeHttpClient.layerUndici) => {
   const config = target._tag === "WeChat"
     ? ComponentConfig.layerConfig()
     : (() => {
@@ -65,6 +65,7 @@ export const layer = (target: Target, client: Layer.Layer<HttpClient> = UndiciHt
     })()
   return AuthorizerToken.layer.pipe(
     Layer.provideMerge(ComponentToken.layer),
+    Layer.provideMerge(WeChatClient.layer()),
     Layer.provideMerge(config),
     Layer.provideMerge(TokenStore.layerMemory),
     Layer.provideMerge(client)

@@ -6,9 +6,9 @@
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { PreAuthCode, RetryPolicy } from "@wxopen/core"
+import { PreAuthCode, RetryPolicy, WeChatClient } from "@wxopen/core"
 import type { Fault } from "@wxopen/mock-server"
-import { Console, Effect, Option, Schedule } from "effect"
+import { Console, Effect, Layer, Option, Schedule } from "effect"
 import * as Environment from "./Environment.js"
 
 const faults: ReadonlyArray<readonly [string, Fault]> = [
@@ -44,11 +44,11 @@ const main = Effect.gen(function*() {
 
     // With the default policy, -1 is retried with backoff: two failures, then WeChat recovers.
     yield* Effect.promise(() => mock.admin.addFault({ endpoint: "api_create_preauthcode", times: 2, fault: { type: "errcode", errcode: -1 } }))
-    const code = yield* PreAuthCode.create.pipe(Effect.provide(RetryPolicy.layer(RetryPolicy.defaultPolicy)))
+    const code = yield* PreAuthCode.create.pipe(Effect.provide(WeChatClient.layer())) // a client with the default policy
     yield* Console.log(`WeChat busy twice, then not → retried, and got ${code.code.slice(0, 20)}…`)
   }).pipe(
-    // No retries here, so that each fault shows as the error it becomes.
-    Effect.provide(RetryPolicy.layer(Schedule.stop)),
+    // A client without retries here, so that each fault shows as the error it becomes.
+    Effect.provide(WeChatClient.layer().pipe(Layer.provide(RetryPolicy.layer(Schedule.stop)))),
     Effect.provide(Environment.layer(target))
   )
 })

@@ -15,7 +15,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { ComponentConfig, ComponentPush, ComponentToken, PreAuthCode, TokenStore } from "@wxopen/core"
+import { ComponentConfig, ComponentPush, ComponentToken, PreAuthCode, TokenStore, WeChatClient } from "@wxopen/core"
 import { MockConfig, MockServer } from "@wxopen/mock-server"
 import { RedisTokenStore } from "@wxopen/redis-store"
 import { Config, Console, Effect, Layer, Option, Redacted, Schedule } from "effect"
@@ -30,6 +30,7 @@ const codesEach = 250
 // One instance's services: the component of the mock, and the shared Redis store under a prefix of this run's own.
 const instance = (apiBaseUrl: string, component: MockServer.RunningMock["config"]["components"][number], redisUrl: string, prefix: string) =>
   ComponentToken.layer.pipe(
+    Layer.provideMerge(WeChatClient.layer()),
     Layer.provideMerge(ComponentConfig.layer({
       appId: component.appId,
       appSecret: Redacted.make(component.appSecret),

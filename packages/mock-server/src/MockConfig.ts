@@ -6,25 +6,30 @@
  *
  * @since 0.1.0
  */
-import { WeChatError } from "@wxopen/core"
 import { Either, ParseResult, Schema } from "effect"
 
 const AppId = Schema.String.pipe(Schema.pattern(/^wx[0-9a-f]{16}$/, { message: () => "an appid is wx and 16 hex digits" }))
 
 /**
- * The WeChat endpoints the mock serves: the ones `@wxopen/core` calls, from
- * the same list.
+ * The WeChat endpoints the mock serves, by the last segment of their path
+ * (under `/cgi-bin/component/`).
  *
  * @since 0.1.0
  * @category models
  */
-export const Endpoint = WeChatError.Endpoint
+export const Endpoint = Schema.Literal(
+  "api_component_token",
+  "api_create_preauthcode",
+  "api_query_auth",
+  "api_authorizer_token",
+  "api_start_push_ticket"
+)
 
 /**
  * @since 0.1.0
  * @category models
  */
-export type Endpoint = WeChatError.Endpoint
+export type Endpoint = typeof Endpoint.Type
 
 /**
  * The daily quotas that apply unless the configuration overrides them.

@@ -3,7 +3,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
-import { ComponentConfig, ComponentPush, ComponentToken, PreAuthCode, RetryPolicy, TokenStore } from "@wxopen/core"
+import { ComponentConfig, ComponentPush, ComponentToken, PreAuthCode, RetryPolicy, TokenStore, WeChatClient } from "@wxopen/core"
 import { type Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -22,7 +22,13 @@ const freePort = Effect.async<number>((resume) => {
  * A mock WeChat that pushes to a wxopen receiver, and the wxopen services of one process (receiver and
  * PreAuthCode.create sharing one store), all over real sockets.
  */
-const setup = (options: { readonly quotas?: Record<string, number>; readonly requestTimeout?: Duration.DurationInput } = {}) =>
+const setup = (
+  options: {
+    readonly quotas?: Record<string, number>
+    readonly requestTimeout?: Duration.DurationInput
+    readonly retryPolicy?: RetryPolicy.Policy
+  } = {}
+) =>
   Effect.gen(function*() {
     const port = yield* freePort
     const mock = yield* withMock({
@@ -31,6 +37,7 @@ const setup = (options: { readonly quotas?: Record<string, number>; readonly req
       ...(options.quotas === undefined ? {} : { quotas: options.quotas })
     })
     const core = ComponentToken.layer.pipe(
+      Layer.provideMerge(WeChatClient.layer().pipe(Layer.provide(RetryPolicy.layer(options.retryPolicy ?? RetryPolicy.defaultPolicy)))),
       Layer.provideMerge(ComponentConfig.layer({
         appId,
         appSecret: Redacted.make(component.appSecret),
@@ -131,13 +138,10 @@ describe("@wxopen/core against the mock", () => {
     for (const [name, fault, tag, detail] of cases) {
       it.live(name, () =>
         Effect.gen(function*() {
-          const { context, mock } = yield* setup({ requestTimeout: "500 millis" })
+          const { context, mock } = yield* setup({ requestTimeout: "500 millis", retryPolicy: Schedule.stop })
           yield* PreAuthCode.create.pipe(Effect.provide(context)) // a warm token: the fault hits the code request
           yield* Effect.promise(() => mock.admin.addFault({ endpoint: "api_create_preauthcode", times: 1, fault }))
-          const error = yield* Effect.flip(PreAuthCode.create).pipe(
-            Effect.provide(context),
-            Effect.provide(RetryPolicy.layer(Schedule.stop))
-          )
+          const error = yield* Effect.flip(PreAuthCode.create).pipe(Effect.provide(context))
           assert.strictEqual(error._tag, tag)
           const found = "reason" in error ? error.reason : "status" in error ? error.status : "errcode" in error ? error.errcode : undefined
           assert.strictEqual(found, detail)

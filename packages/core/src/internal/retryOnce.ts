@@ -5,7 +5,8 @@
  */
 import { Effect, type Redacted } from "effect"
 import type { AccessToken, TokenStoreError } from "../TokenStore.js"
-import { AccessTokenError } from "../WeChatError.js"
+import type { Endpoint, Request, Service as WeChatClient } from "../WeChatClient.js"
+import { AccessTokenError, type WeChatError } from "../WeChatError.js"
 
 export const withToken = <A, E, R, EG>(
   get: Effect.Effect<AccessToken, EG>,
@@ -22,3 +23,13 @@ export const withToken = <A, E, R, EG>(
           Effect.flatMap((fresh) => f(fresh.value))
         )
     ))
+
+/** One request to `endpoint` with a token of `get` in the endpoint's token parameter, under the rule above. */
+export const execute = <A, I, EG>(
+  client: WeChatClient,
+  get: Effect.Effect<AccessToken, EG>,
+  invalidate: (token: Redacted.Redacted<string>) => Effect.Effect<boolean, TokenStoreError>,
+  endpoint: Endpoint<A, I>,
+  request: Request = {}
+): Effect.Effect<A, WeChatError | EG | TokenStoreError> =>
+  withToken(get, invalidate, (accessToken) => client.execute(endpoint, { ...request, accessToken }))
