@@ -77,6 +77,7 @@ export const ticketXml = (ticket: string, createTime: number) =>
 
 /** A request the stub received. */
 export interface Received {
+  readonly method: string
   readonly endpoint: string
   readonly url: URL
   readonly token: string | null
@@ -121,6 +122,7 @@ export const makeStub = (handlers: Partial<Record<string, Handler>> = {}) => {
       const rawBody = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
       const endpoint = url.pathname.split("/").pop() ?? ""
       const received: Received = {
+        method: request.method,
         endpoint,
         url,
         token: url.searchParams.get("component_access_token"),
@@ -224,7 +226,7 @@ export const startFakeWeChat = Effect.acquireRelease(
         } catch {
           // answered below as WeChat does
         }
-        received.push({ endpoint, url, token: url.searchParams.get("component_access_token"), contentType: req.headers["content-type"], headers: req.headers, rawBody: raw, body })
+        received.push({ method: req.method ?? "", endpoint, url, token: url.searchParams.get("component_access_token"), contentType: req.headers["content-type"], headers: req.headers, rawBody: raw, body })
         const answer = req.method !== "POST" || !req.headers["content-type"]?.startsWith("application/json")
           ? { errcode: 47001, errmsg: "data format error rid: 1-2-3" }
           : endpoint === "api_component_token" && body.component_appsecret === appSecret
