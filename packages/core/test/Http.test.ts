@@ -9,11 +9,13 @@ import * as ComponentToken from "../src/ComponentToken.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as WeChatClient from "../src/WeChatClient.js"
+import { HttpLive } from "./fixtures/readme-http-client.js"
 import { appId, appSecret, clientLayer, startFakeWeChat, storeTicket } from "./utils.js"
 
 const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["FetchHttpClient", FetchHttpClient.layer],
-  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["the README's pool of its own", HttpLive]
 ]
 
 describe("over a real socket", () => {

@@ -1,12 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Schedule } from "effect"
+import { ConfigProvider, Effect, Layer, Redacted, Schedule } from "effect"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import * as AuthorizerToken from "../src/AuthorizerToken.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
+import * as TokenStore from "../src/TokenStore.js"
 import { App } from "./fixtures/readme-effect-receiver.js"
+import { menuOf } from "./fixtures/readme-any-api.js"
 import { program, WeChat } from "./fixtures/readme-program.js"
-import { appId, appSecret, encodingAesKey, messageToken, seal, startFakeWeChat, storeTicket, ticketXml } from "./utils.js"
+import { appId, appSecret, encodingAesKey, makeLayer, makeStub, messageToken, seal, startFakeWeChat, storeTicket, ticketXml } from "./utils.js"
 
 // Each program in the README is a fixture here, compiled with the tests; the README must show it word for word
 // (but for the line that runs it).
@@ -14,7 +17,9 @@ const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf
 const fixtures = {
   program: "readme-program.ts",
   "effect-receiver": "readme-effect-receiver.ts",
-  "node-receiver": "readme-node-receiver.ts"
+  "node-receiver": "readme-node-receiver.ts",
+  "any-api": "readme-any-api.ts",
+  "http-client": "readme-http-client.ts"
 }
 
 const normalize = (text: string) =>
@@ -134,4 +139,32 @@ describe("the README", () => {
         assert.notStrictEqual(huge, 200)
       }))
     }).pipe(Effect.scoped))
+
+  it.effect("any-api: a component API and an Official Account API, each with its own token", () => {
+    const stub = makeStub({
+      api_get_authorizer_option: (request) =>
+        Effect.succeed(
+          request.token === "token-1" && request.body.option_name === "voice_recognize"
+            ? { json: { authorizer_appid: request.body.authorizer_appid, option_name: "voice_recognize", option_value: "1" } }
+            : { json: { errcode: 40001, errmsg: "invalid credential rid: 1-2-3" } }
+        ),
+      get_current_selfmenu_info: (request) =>
+        Effect.succeed(
+          request.method === "GET" && request.url.searchParams.get("access_token") === "account-token"
+            ? { json: { is_menu_open: 1 } }
+            : { json: { errcode: 40001, errmsg: "invalid credential rid: 1-2-3" } }
+        )
+    })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const store = yield* TokenStore.TokenStore
+      yield* store.setAuthorizer(appId, "wxfedcba9876543210", {
+        accessToken: Redacted.make("account-token"),
+        expiresAt: 7_200_000,
+        refreshToken: Redacted.make("refresh-token"),
+        authorizedAt: 0
+      })
+      assert.deepStrictEqual(yield* menuOf("wxfedcba9876543210"), { voiceRecognition: true, menuOpen: true })
+    }).pipe(Effect.provide(AuthorizerToken.layer.pipe(Layer.provideMerge(makeLayer(stub)))))
+  })
 })
