@@ -39,7 +39,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { type ConfigError, Context, Duration, Effect, type Either, Layer, type ParseResult, Redacted, Schema } from "effect"
+import { type ConfigError, Context, Duration, Effect, type Either, Layer, type ParseResult, Redacted, Schedule, Schema } from "effect"
 import { ComponentConfig, type Settings } from "./ComponentConfig.js"
 import * as ComponentConfigModule from "./ComponentConfig.js"
 import { describeIssues } from "./internal/issues.js"
@@ -167,6 +167,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Compo
 const makeWith = (config: Settings, httpClient: HttpClient.HttpClient, policy: Policy): Service => {
   // The URL, token included, must not reach a span: the request's outcome is recorded on the caller's span instead.
   const untraced = HttpClient.withTracerDisabledWhen(httpClient, () => true)
+  // What may be retried at all is wxopen's rule, not the policy's: the policy decides when, among those.
+  const retryTransient = Schedule.whileInput(policy, isTransient)
+  const retryNothingDone = Schedule.whileInput(policy, nothingDone)
 
   const send = <A, I>(endpoint: Endpoint<A, I>, request: Request): Effect.Effect<readonly [number, string], TransportError> => {
     const { path } = endpoint
@@ -205,7 +208,7 @@ const makeWith = (config: Settings, httpClient: HttpClient.HttpClient, policy: P
     )
     return Effect.zipRight(
       Effect.annotateCurrentSpan("wechat.endpoint", endpoint.path),
-      Effect.retry(attempt, { schedule: policy, while: endpoint.singleUse ? nothingDone : isTransient })
+      Effect.retry(attempt, endpoint.singleUse ? retryNothingDone : retryTransient)
     )
   }
 
