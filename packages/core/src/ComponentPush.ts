@@ -101,11 +101,11 @@ export class ComponentPushError extends Schema.TaggedError<ComponentPushError>()
  */
 export class HandlerTimeoutError extends Schema.TaggedError<HandlerTimeoutError>()("HandlerTimeoutError", {
   infoType: Schema.String,
-  budget: Schema.DurationFromSelf
+  seconds: Schema.Number
 }) {
   /** @since 0.1.0 */
   override get message(): string {
-    return `handling the ${this.infoType} push took longer than the handler budget (${Duration.format(this.budget)}), ` +
+    return `handling the ${this.infoType} push took longer than the handler budget (${this.seconds} s), ` +
       "so it was refused with 503 and WeChat will push it again; if this recurs, check that the token store answers " +
       "quickly and that WeChat can be reached"
   }
@@ -345,7 +345,7 @@ export const make = <R = never>(
           Effect.provide(context),
           Effect.timeoutFail({
             duration: budget,
-            onTimeout: () => new HandlerTimeoutError({ infoType: event.infoType, budget })
+            onTimeout: () => new HandlerTimeoutError({ infoType: event.infoType, seconds: Duration.toSeconds(budget) })
           })
         )
         const elapsed = (yield* Clock.currentTimeMillis) - started

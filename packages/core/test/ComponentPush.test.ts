@@ -344,7 +344,7 @@ describe("ComponentPush, authorization pushes", () => {
       yield* TestClock.adjust("2 seconds")
       const error = yield* Fiber.join(receiving)
       assert.strictEqual(error._tag, "HandlerTimeoutError")
-      assert.include(error.message, "unauthorized push took longer than the handler budget (2s)")
+      assert.include(error.message, "unauthorized push took longer than the handler budget (2 s)")
       assert.strictEqual(ComponentPush.statusOf(error), 503)
       assert.strictEqual(stub.requests.length, 0)
     }).pipe(Effect.provide(layer))
