@@ -10,6 +10,9 @@
  * - Every write is one Lua script, atomic in Redis: an older ticket, token or
  *   authorization never replaces a newer one, a refresh is stored only over
  *   the refresh token it used, deletions compare first.
+ * - Concurrent reads of one key in one process share one `GET`: a burst of
+ *   callers costs Redis one command, not one each. A write drops the key's read
+ *   in flight, so a read started after a write sees it.
  * - A lease is `SET NX PX` with a random owner. Its holder renews it (a script
  *   that extends it only while the holder still owns it) every third of its
  *   TTL for as long as it works, and releases it when done (a script compares,
@@ -49,10 +52,12 @@ import {
   Clock,
   Config,
   type ConfigError,
+  Deferred,
   Duration,
   Effect,
   Exit,
   Fiber,
+  FiberId,
   Layer,
   Option,
   Redacted,
@@ -172,7 +177,7 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
   }
 
   // Interruptible, so that the timeout also holds in a fiber forked from an uninterruptible region (a lease's
-  // commands).
+  // commands, a shared read).
   const run = <A>(operation: string, command: () => Promise<A>) =>
     Effect.interruptible(Effect.tryPromise({
       try: command,
@@ -185,9 +190,31 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
       })
     )
 
+  // Reads of a key in flight, shared by the callers that arrive meanwhile. The GET runs in a fiber of its own, so
+  // that interrupting one caller leaves it to the others; the command timeout bounds it.
+  const reads = new Map<string, Deferred.Deferred<string | null, TokenStore.TokenStoreError>>()
+  const get = (operation: string, key: string) =>
+    Effect.uninterruptibleMask((restore) => {
+      const joined = reads.get(key)
+      if (joined !== undefined) return restore(Deferred.await(joined))
+      // Made and registered synchronously: no caller can slip in between the check and the registration.
+      const deferred = Deferred.unsafeMake<string | null, TokenStore.TokenStoreError>(FiberId.none)
+      reads.set(key, deferred)
+      const shared = run(operation, () => redis.get(key)).pipe(
+        Effect.onExit((exit) =>
+          Effect.suspend(() => {
+            // A write may have dropped this read, and a later one taken its place.
+            if (reads.get(key) === deferred) reads.delete(key)
+            return Deferred.done(deferred, exit)
+          })
+        )
+      )
+      return Effect.zipRight(Effect.forkDaemon(shared), restore(Deferred.await(deferred)))
+    })
+
   // A stored value that is not what wxopen wrote is a TokenStoreError that names the key, never its content.
   const read = <A, I>(operation: string, key: string, schema: Schema.Schema<A, I>) =>
-    Effect.flatMap(run(operation, () => redis.get(key)), (text) =>
+    Effect.flatMap(get(operation, key), (text) =>
       text === null
         ? Effect.succeedNone
         : Effect.mapError(
@@ -209,7 +236,14 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
       refreshToken: Redacted.value(t.refreshToken),
       authorizedAt: t.authorizedAt
     })
-  const wrote = (operation: string, command: () => Promise<number>) => Effect.map(run(operation, command), (n) => n === 1)
+  // A read sent after a write on this connection sees it, since Redis answers in order: so a write drops the key's
+  // read in flight, both when it is sent and when it is answered (a shared read that already has its answer may not
+  // have left the map yet, and a script Redis had to load again is sent twice, after the reads that joined).
+  const wrote = (operation: string, key: string, command: () => Promise<number>) =>
+    Effect.suspend(() => {
+      reads.delete(key)
+      return Effect.map(run(operation, command), (n) => n === 1)
+    }).pipe(Effect.ensuring(Effect.sync(() => reads.delete(key))))
 
   // The lease's commands run in fibers of their own: a holder that is interrupted still sends its release (a
   // finalizer of an interrupted fiber could not run an interruptible command), and the command timeout holds
@@ -267,7 +301,7 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
     getTicket: (c) => Effect.map(read("read the verify ticket", keys.ticket(c), Ticket), Option.map(asTicket)),
     setTicket: (c, t) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        wrote("store the verify ticket", () =>
+        wrote("store the verify ticket", keys.ticket(c), () =>
           redis.wxopenSetUnlessNewer(
             keys.ticket(c),
             JSON.stringify({ value: Redacted.value(t.value), createdAt: t.createdAt, receivedAt: t.receivedAt }),
@@ -279,7 +313,7 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
     getComponentToken: (c) => Effect.map(read("read the component token", keys.componentToken(c), Token), Option.map(asToken)),
     setComponentToken: (c, t) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        wrote("store the component token", () =>
+        wrote("store the component token", keys.componentToken(c), () =>
           redis.wxopenSetUnlessNewer(
             keys.componentToken(c),
             JSON.stringify({ value: Redacted.value(t.value), expiresAt: t.expiresAt }),
@@ -288,22 +322,22 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
             String(Math.max(t.expiresAt, now + 1000))
           ))),
     deleteComponentToken: (c, expected) =>
-      wrote("invalidate the component token", () =>
+      wrote("invalidate the component token", keys.componentToken(c), () =>
         redis.wxopenDeleteIfEqual(keys.componentToken(c), "value", Redacted.value(expected))),
     getAuthorizer: (c, a) =>
       Effect.map(read("read an authorizer's tokens", keys.authorizer(c, a), Authorizer), Option.map(asAuthorizer)),
     setAuthorizer: (c, a, t) =>
-      wrote("store an authorizer's tokens", () =>
+      wrote("store an authorizer's tokens", keys.authorizer(c, a), () =>
         redis.wxopenSetUnlessNewer(keys.authorizer(c, a), authorizerJson(t), "authorizedAt", String(t.authorizedAt), "0")),
     refreshAuthorizer: (c, a, t, expected) =>
-      wrote("store an authorizer's refreshed tokens", () =>
+      wrote("store an authorizer's refreshed tokens", keys.authorizer(c, a), () =>
         redis.wxopenReplaceIfEqual(keys.authorizer(c, a), "refreshToken", Redacted.value(expected), authorizerJson(t))),
     // In one script: a refresh or re-authorization landing in between is never overwritten.
     invalidateAuthorizer: (c, a, expected) =>
-      wrote("invalidate an authorizer's access token", () =>
+      wrote("invalidate an authorizer's access token", keys.authorizer(c, a), () =>
         redis.wxopenExpireIfEqual(keys.authorizer(c, a), "accessToken", Redacted.value(expected))),
     deleteAuthorizer: (c, a, revokedAt) =>
-      wrote("forget an authorizer", () =>
+      wrote("forget an authorizer", keys.authorizer(c, a), () =>
         redis.wxopenDeleteIfNotAfter(keys.authorizer(c, a), "authorizedAt", String(revokedAt))),
     withLease,
     // -2: no lease. -1: a key without expiry, which wxopen never writes: waited on like a held lease, up to the
