@@ -10,13 +10,28 @@
  * - Every write is one Lua script, atomic in Redis: an older ticket, token or
  *   authorization never replaces a newer one, a refresh is stored only over
  *   the refresh token it used, deletions compare first.
- * - A lease is `SET NX PX` with a random owner, released only by its owner
- *   (a script compares); waiters poll its remaining time and take over once it
- *   lapses, so a holder that dies blocks the others only for the lease's TTL.
+ * - Concurrent reads of one key in one process share one `GET`: a burst of
+ *   callers costs Redis one command, not one each. A write drops the key's read
+ *   in flight, so a read started after a write sees it.
+ * - A lease is `SET NX PX` with a random owner. Its holder renews it (a script
+ *   that extends it only while the holder still owns it) every third of its
+ *   TTL for as long as it works, and releases it when done (a script compares,
+ *   so a holder never releases its successor's). A release that fails (Redis
+ *   unreachable) is tried again in the background until it goes through or the
+ *   lease has lapsed: a Redis that comes back with the lease (AOF, a replica)
+ *   frees it as soon as it answers. So the TTL only bounds how long the others
+ *   wait on a holder that is gone: waiters poll the lease's remaining time and
+ *   take over once it is released or lapses.
  * - Redis down or frozen: every command fails at once (no offline queue) or
- *   within the command timeout, as a `TokenStoreError`, taking and releasing
- *   leases included; ioredis reconnects by itself, and the store works again
- *   without a restart. A client you give should have its offline queue off too.
+ *   within the command timeout (`commandTimeout`, 2 seconds by default, for a
+ *   client of yours too), as a `TokenStoreError`, taking and releasing leases
+ *   included; ioredis reconnects by itself, and the store works again without
+ *   a restart. The timeout is what stops a Redis that holds the connection open
+ *   without answering (frozen, paused, cut off by the network) from hanging
+ *   every caller. It is measured by the process's timers, so an event loop
+ *   starved for longer than it (long synchronous work) fails the commands
+ *   whose answers are already waiting to be read: raise it for such a process.
+ *   A client you give should have its offline queue off too.
  * - Any Redis from version 5 (the scripts use Redis 2.6 commands only). Use a
  *   `noeviction` or `volatile-*` eviction policy: `allkeys-*` could evict
  *   refresh tokens.
@@ -33,7 +48,22 @@
  * @since 0.1.0
  */
 import { TokenStore } from "@wxopen/core"
-import { Clock, Config, type ConfigError, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import {
+  Clock,
+  Config,
+  type ConfigError,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberId,
+  Layer,
+  Option,
+  Redacted,
+  Schedule,
+  Schema
+} from "effect"
 import { Redis } from "ioredis"
 import * as Crypto from "node:crypto"
 
@@ -47,11 +77,19 @@ import * as Crypto from "node:crypto"
 export type Options = ({ readonly client: Redis } | { readonly url: Redacted.Redacted<string> | string }) & {
   /** Prefix of every key; default `wxopen`. */
   readonly prefix?: string
-  /** How long one command may take before it fails; default 2 seconds. */
+  /**
+   * How long one command may take before it fails with a `TokenStoreError`;
+   * default 2 seconds. It bounds a wait on a Redis that keeps the connection
+   * open but does not answer. A process whose event loop is starved for longer
+   * (long synchronous work) fails commands on it even though Redis answered.
+   */
   readonly commandTimeout?: Duration.DurationInput
 }
 
 const ticketLifetimeMs = 12 * 3600 * 1000
+// How often a waiter looks at a lease, and a failed release is tried again: short against a lease's TTL.
+const leasePoll = 50
+const releaseRetry = Duration.millis(250)
 
 // Each script answers 1 when it wrote (or deleted), 0 when it did not. Only commands of Redis 2.6 (SET, PTTL,
 // PEXPIREAT, Lua with cjson) are used, so any Redis from 5 on will do. Names are prefixed: a client of yours may
@@ -95,6 +133,10 @@ local current = redis.call('GET', KEYS[1])
 if not current or tonumber(cjson.decode(current)[ARGV[1]]) > tonumber(ARGV[2]) then return 0 end
 redis.call('DEL', KEYS[1])
 return 1`,
+  // KEYS[1] lease; ARGV: owner, time to live (ms); extends the lease only while the owner still holds it
+  wxopenRenew: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`,
   // KEYS[1] lease; ARGV[1] owner
   wxopenRelease: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -134,7 +176,8 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
     lease: (key: string) => `${prefix}:lease:${key}`
   }
 
-  // Interruptible, so that the timeout also holds where the caller is not (taking and releasing a lease).
+  // Interruptible, so that the timeout also holds in a fiber forked from an uninterruptible region (a lease's
+  // commands, a shared read).
   const run = <A>(operation: string, command: () => Promise<A>) =>
     Effect.interruptible(Effect.tryPromise({
       try: command,
@@ -147,9 +190,31 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
       })
     )
 
+  // Reads of a key in flight, shared by the callers that arrive meanwhile. The GET runs in a fiber of its own, so
+  // that interrupting one caller leaves it to the others; the command timeout bounds it.
+  const reads = new Map<string, Deferred.Deferred<string | null, TokenStore.TokenStoreError>>()
+  const get = (operation: string, key: string) =>
+    Effect.uninterruptibleMask((restore) => {
+      const joined = reads.get(key)
+      if (joined !== undefined) return restore(Deferred.await(joined))
+      // Made and registered synchronously: no caller can slip in between the check and the registration.
+      const deferred = Deferred.unsafeMake<string | null, TokenStore.TokenStoreError>(FiberId.none)
+      reads.set(key, deferred)
+      const shared = run(operation, () => redis.get(key)).pipe(
+        Effect.onExit((exit) =>
+          Effect.suspend(() => {
+            // A write may have dropped this read, and a later one taken its place.
+            if (reads.get(key) === deferred) reads.delete(key)
+            return Deferred.done(deferred, exit)
+          })
+        )
+      )
+      return Effect.zipRight(Effect.forkDaemon(shared), restore(Deferred.await(deferred)))
+    })
+
   // A stored value that is not what wxopen wrote is a TokenStoreError that names the key, never its content.
   const read = <A, I>(operation: string, key: string, schema: Schema.Schema<A, I>) =>
-    Effect.flatMap(run(operation, () => redis.get(key)), (text) =>
+    Effect.flatMap(get(operation, key), (text) =>
       text === null
         ? Effect.succeedNone
         : Effect.mapError(
@@ -171,13 +236,72 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
       refreshToken: Redacted.value(t.refreshToken),
       authorizedAt: t.authorizedAt
     })
-  const wrote = (operation: string, command: () => Promise<number>) => Effect.map(run(operation, command), (n) => n === 1)
+  // A read sent after a write on this connection sees it, since Redis answers in order: so a write drops the key's
+  // read in flight, both when it is sent and when it is answered (a shared read that already has its answer may not
+  // have left the map yet, and a script Redis had to load again is sent twice, after the reads that joined).
+  const wrote = (operation: string, key: string, command: () => Promise<number>) =>
+    Effect.suspend(() => {
+      reads.delete(key)
+      return Effect.map(run(operation, command), (n) => n === 1)
+    }).pipe(Effect.ensuring(Effect.sync(() => reads.delete(key))))
+
+  // The lease's commands run in fibers of their own: a holder that is interrupted still sends its release (a
+  // finalizer of an interrupted fiber could not run an interruptible command), and the command timeout holds
+  // while the holder waits for them uninterruptibly.
+  const withLease = <A, E, R>(key: string, ttl: Duration.DurationInput, effect: Effect.Effect<A, E, R>) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const owner = Crypto.randomUUID()
+        const lease = keys.lease(key)
+        const ttlMs = Math.max(1, Math.ceil(Duration.toMillis(ttl)))
+        const release = run("release a refresh lease", () => redis.wxopenRelease(lease, owner))
+
+        const take = yield* Effect.forkDaemon(run("take a refresh lease", () => redis.set(lease, owner, "PX", ttlMs, "NX")))
+        const taken = yield* restore(Fiber.join(take)).pipe(
+          // A take that failed (timed out) or was given up on may still land: release it behind, once the take has
+          // been sent, on the same connection, so that Redis runs the release after it.
+          Effect.onError(() =>
+            Effect.forkDaemon(
+              Effect.flatMap(Fiber.await(take), (exit) => Exit.isSuccess(exit) && exit.value === null ? Effect.void : Effect.ignore(release))
+            )
+          )
+        )
+        if (taken !== "OK") return Option.none()
+
+        // When the lease lapses at the latest if it is not renewed again. A renewal that failed may still have
+        // landed (Redis ran it and the answer was lost), so every attempt counts, not only those answered.
+        let lapsesBy = (yield* Clock.currentTimeMillis) + ttlMs
+        const attempted = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => lapsesBy = Math.max(lapsesBy, now + ttlMs)))
+        // Every third of the TTL, counted from the last start: a slow renewal does not push the next one back. One
+        // that fails is left to the next (the TTL has room for two), and never fails the effect.
+        const renewer = yield* Effect.fork(
+          run("renew a refresh lease", () => redis.wxopenRenew(lease, owner, String(ttlMs))).pipe(
+            Effect.ignore,
+            Effect.ensuring(attempted),
+            Effect.schedule(Schedule.fixed(Duration.millis(ttlMs / 3))),
+            Effect.interruptible
+          )
+        )
+        // Tried again until it goes through or the lease has lapsed by itself: a Redis that comes back with the
+        // lease (AOF, a replica) must not keep it from the others for its whole TTL.
+        const releaseLater = Effect.zipRight(Effect.sleep(releaseRetry), release).pipe(
+          Effect.retry({ while: () => Effect.map(Clock.currentTimeMillis, (now) => now < lapsesBy) }),
+          Effect.ignore
+        )
+        const leave = Effect.gen(function*() {
+          yield* Fiber.interrupt(renewer)
+          const released = yield* Fiber.await(yield* Effect.forkDaemon(release))
+          if (Exit.isFailure(released)) yield* Effect.forkDaemon(releaseLater)
+        })
+        return yield* restore(effect).pipe(Effect.map(Option.some), Effect.ensuring(leave))
+      })
+    )
 
   return {
     getTicket: (c) => Effect.map(read("read the verify ticket", keys.ticket(c), Ticket), Option.map(asTicket)),
     setTicket: (c, t) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        wrote("store the verify ticket", () =>
+        wrote("store the verify ticket", keys.ticket(c), () =>
           redis.wxopenSetUnlessNewer(
             keys.ticket(c),
             JSON.stringify({ value: Redacted.value(t.value), createdAt: t.createdAt, receivedAt: t.receivedAt }),
@@ -189,7 +313,7 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
     getComponentToken: (c) => Effect.map(read("read the component token", keys.componentToken(c), Token), Option.map(asToken)),
     setComponentToken: (c, t) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        wrote("store the component token", () =>
+        wrote("store the component token", keys.componentToken(c), () =>
           redis.wxopenSetUnlessNewer(
             keys.componentToken(c),
             JSON.stringify({ value: Redacted.value(t.value), expiresAt: t.expiresAt }),
@@ -198,54 +322,33 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
             String(Math.max(t.expiresAt, now + 1000))
           ))),
     deleteComponentToken: (c, expected) =>
-      wrote("invalidate the component token", () =>
+      wrote("invalidate the component token", keys.componentToken(c), () =>
         redis.wxopenDeleteIfEqual(keys.componentToken(c), "value", Redacted.value(expected))),
     getAuthorizer: (c, a) =>
       Effect.map(read("read an authorizer's tokens", keys.authorizer(c, a), Authorizer), Option.map(asAuthorizer)),
     setAuthorizer: (c, a, t) =>
-      wrote("store an authorizer's tokens", () =>
+      wrote("store an authorizer's tokens", keys.authorizer(c, a), () =>
         redis.wxopenSetUnlessNewer(keys.authorizer(c, a), authorizerJson(t), "authorizedAt", String(t.authorizedAt), "0")),
     refreshAuthorizer: (c, a, t, expected) =>
-      wrote("store an authorizer's refreshed tokens", () =>
+      wrote("store an authorizer's refreshed tokens", keys.authorizer(c, a), () =>
         redis.wxopenReplaceIfEqual(keys.authorizer(c, a), "refreshToken", Redacted.value(expected), authorizerJson(t))),
     // In one script: a refresh or re-authorization landing in between is never overwritten.
     invalidateAuthorizer: (c, a, expected) =>
-      wrote("invalidate an authorizer's access token", () =>
+      wrote("invalidate an authorizer's access token", keys.authorizer(c, a), () =>
         redis.wxopenExpireIfEqual(keys.authorizer(c, a), "accessToken", Redacted.value(expected))),
     deleteAuthorizer: (c, a, revokedAt) =>
-      wrote("forget an authorizer", () =>
+      wrote("forget an authorizer", keys.authorizer(c, a), () =>
         redis.wxopenDeleteIfNotAfter(keys.authorizer(c, a), "authorizedAt", String(revokedAt))),
-    withLease: (key, ttl, effect) =>
-      Effect.uninterruptibleMask((restore) => {
-        const owner = Crypto.randomUUID()
-        const lease = keys.lease(key)
-        return Effect.flatMap(
-          run("take a refresh lease", () => redis.set(lease, owner, "PX", Math.max(1, Math.ceil(Duration.toMillis(ttl))), "NX")).pipe(
-            // A take that timed out may still land: release it behind, on the same connection, so it runs after.
-            Effect.tapError(() => Effect.ignore(Effect.tryPromise(() => redis.wxopenRelease(lease, owner))).pipe(Effect.forkDaemon))
-          ),
-          (taken) =>
-            taken !== "OK"
-              ? Effect.succeedNone
-              : restore(effect).pipe(
-                Effect.map(Option.some),
-                // A release that fails leaves the lease to lapse: the others wait at most its TTL.
-                Effect.ensuring(Effect.ignore(run("release a refresh lease", () => redis.wxopenRelease(lease, owner))))
-              )
-        )
-      }),
-    // -2: no lease. -1: a key without expiry, which wxopen never writes: a pause, so that callers looping on it
-    // do not spin.
-    awaitLease: (key) =>
+    withLease,
+    // -2: no lease. -1: a key without expiry, which wxopen never writes: waited on like a held lease, up to the
+    // timeout, so that callers looping on it do not spin.
+    awaitLease: (key, timeout) =>
       run("watch a refresh lease", () => redis.pttl(keys.lease(key))).pipe(
         Effect.flatMap((left) =>
-          left > 0
-            ? Effect.as(Effect.sleep(Duration.millis(Math.min(left, 50))), true)
-            : left === -1
-            ? Effect.as(Effect.sleep(Duration.millis(50)), false)
-            : Effect.succeed(false)
+          left === -2 ? Effect.succeed(false) : Effect.as(Effect.sleep(Duration.millis(left > 0 ? Math.min(left, leasePoll) : leasePoll)), true)
         ),
         Effect.repeat({ while: (held) => held }),
+        Effect.timeoutOption(timeout),
         Effect.asVoid
       )
   }

@@ -1,65 +1,79 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { ComponentConfig, ComponentToken, TokenStore } from "@wxopen/core"
-import { MockServer } from "@wxopen/mock-server"
+import { ComponentToken, TokenStore } from "@wxopen/core"
 import { Context, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { RedisTokenStore } from "../src/index.js"
-import { startRedis } from "./utils.js"
+import { instanceLayer, startMock, startRedis } from "./utils.js"
 
+/** A child process that ran (or is running, when it was awaited until a line), with everything it printed. */
+interface Child {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly kill: () => void
+}
+
+// Both streams and the exit code, for every assertion about a child: one that fails says why.
+const report = (child: Child) => `exit code ${child.code}\n--- stdout ---\n${child.stdout}\n--- stderr ---\n${child.stderr}`
+
+// Runs node on `file` (or `args` alone), until it exits or prints `until`; killed with the scope if still running.
 const run = (file: string, args: ReadonlyArray<string>, env: Record<string, string>, until?: string) =>
-  Effect.async<{ readonly stdout: string; readonly code: number | null; readonly kill: () => void }>((resume) => {
-    const child = spawn(process.execPath, [...args, file].filter((a) => a !== ""), {
-      cwd: fileURLToPath(new URL("..", import.meta.url)),
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    let stdout = ""
-    const kill = () => child.kill("SIGKILL")
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk
-      if (until !== undefined && stdout.includes(until)) resume(Effect.succeed({ stdout, code: null, kill }))
-    })
-    child.on("exit", (code) => resume(Effect.succeed({ stdout, code, kill })))
-  })
+  Effect.acquireRelease(
+    Effect.async<Child, Error>((resume) => {
+      const child = spawn(process.execPath, [...args, file].filter((a) => a !== ""), {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        env: { PATH: process.env.PATH ?? "", ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stdout = ""
+      let stderr = ""
+      const kill = () => child.kill("SIGKILL")
+      const now = (code: number | null): Child => ({ code, stdout, stderr, kill })
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk
+        if (until !== undefined && stdout.includes(until)) resume(Effect.succeed(now(null)))
+      })
+      child.on("error", (error) => resume(Effect.fail(new Error(`could not run ${file || args.join(" ")}: ${error.message}\n${report(now(null))}`))))
+      // "close", not "exit": the streams are read to their end.
+      child.on("close", (code) => resume(Effect.succeed(now(code))))
+    }),
+    (child) => Effect.sync(child.kill)
+  )
 
 describe("several instances on one Redis", () => {
   it.live("four processes × 250 concurrent PreAuthCode.create on a cold store: one token request, 1,000 codes; A's receiver stores the ticket the others use", () =>
     Effect.gen(function*() {
       const redis = yield* startRedis
       const example = fileURLToPath(new URL("../../examples/dist/several-instances.js", import.meta.url))
-      const { code, stdout } = yield* run(example, [], { WXOPEN_REDIS_URL: redis.url })
-      assert.strictEqual(code, 0, stdout)
-      assert.match(stdout, /instance A: its receiver .* stored the pushed ticket in Redis/)
-      assert.match(stdout, /4 instances × 250 concurrent PreAuthCode\.create: 1000 distinct codes/)
-      assert.match(stdout, /api_component_token requests WeChat received: 1\n/)
+      const child = yield* run(example, [], { WXOPEN_REDIS_URL: redis.url })
+      assert.strictEqual(child.code, 0, report(child))
+      assert.match(child.stdout, /instance A: its receiver .* stored the pushed ticket in Redis/, report(child))
+      assert.match(child.stdout, /4 instances × 250 concurrent PreAuthCode\.create: 1000 distinct codes/, report(child))
+      assert.match(child.stdout, /api_component_token requests WeChat received: 1\n/, report(child))
     }).pipe(Effect.scoped), 60_000)
 
   it.live("a lease holder killed mid-refresh: another instance takes over when its lease lapses, and one token results", () =>
     Effect.gen(function*() {
       const redis = yield* startRedis
-      const mock = yield* Effect.acquireRelease(Effect.promise(() => MockServer.start()), (m) => Effect.promise(() => m.close()))
+      const mock = yield* startMock
       const component = mock.config.components[0]!
-      // A process takes the component's refresh lease (for 1.5 s) and dies before it can fetch or release.
-      const holder = yield* run("", ["--input-type=module", "-e", `
-        import { Redis } from "ioredis"
-        const redis = new Redis(${JSON.stringify(redis.url)})
-        await redis.set("wxopen:lease:${ComponentToken.refreshLeaseKey(component.appId)}", "a-process-that-dies", "PX", 1500, "NX")
-        console.log("holding")
-        setInterval(() => {}, 1000)
-      `], {}, "holding")
-      holder.kill()
-
-      const context = yield* Layer.build(ComponentToken.layer.pipe(
-        Layer.provideMerge(ComponentConfig.layer({ appId: component.appId, appSecret: Redacted.make(component.appSecret), apiBaseUrl: mock.url })),
-        Layer.provideMerge(RedisTokenStore.layer({ url: redis.url })),
-        Layer.provideMerge(FetchHttpClient.layer),
-        Layer.orDie
-      ))
+      const context = yield* Layer.build(instanceLayer(mock, { url: redis.url }))
       const store = Context.get(context, TokenStore.TokenStore)
       const { createdAt, ticket } = yield* Effect.promise(() => mock.admin.ticket(component.appId))
       yield* store.setTicket(component.appId, { value: Redacted.make(ticket), createdAt, receivedAt: Date.now() })
+
+      // A process takes the component's refresh lease (for 3 s) and dies before it can fetch or release.
+      const holder = yield* run("", ["--input-type=module", "-e", `
+        import { Redis } from "ioredis"
+        const redis = new Redis(${JSON.stringify(redis.url)})
+        await redis.set("wxopen:lease:${ComponentToken.refreshLeaseKey(component.appId)}", "a-process-that-dies", "PX", 3000, "NX")
+        console.log("holding")
+        setInterval(() => {}, 1000)
+      `], {}, "holding")
+      assert.strictEqual(holder.code, null, report(holder))
+      holder.kill()
 
       const tokens = Context.get(context, ComponentToken.ComponentToken)
       const waiting = yield* Effect.fork(Effect.all([tokens.get, tokens.get, tokens.get], { concurrency: "unbounded" }))

@@ -1,12 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
-import { TokenStore } from "@wxopen/core"
-import { Context, Effect, Exit, Layer, Option, Redacted, Schedule, Scope } from "effect"
-import { mkdtempSync } from "node:fs"
+import { ComponentToken, TokenStore } from "@wxopen/core"
+import { Context, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, Scope } from "effect"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Redis } from "ioredis"
 import { RedisTokenStore } from "../src/index.js"
-import { freePort, redisProcess } from "./utils.js"
+import { freePort, instanceLayer, redisProcess, startMock } from "./utils.js"
+
+// Checks `condition` every 50 ms until it holds; fails saying what it waited for if that takes a minute.
+const waitUntil = (what: string, condition: Effect.Effect<boolean>) =>
+  condition.pipe(
+    Effect.repeat({ until: (holds) => holds, schedule: Schedule.spaced("50 millis") }),
+    Effect.timeoutFail({ duration: "1 minute", onTimeout: () => new Error(`waited a minute for ${what}`) })
+  )
 
 describe("RedisTokenStore when Redis goes away", () => {
   it.live("typed errors while Redis is down, never a hang; the same store works again when it is back, ticket kept", () =>
@@ -101,4 +108,69 @@ describe("RedisTokenStore when Redis goes away", () => {
       )
       assert.isTrue(written)
     }).pipe(Effect.scoped), 60_000)
+
+  // The issue this answers: Redis (with AOF) killed while a token was being fetched came back with the lease and
+  // nearly all of its time to live, and every caller waited it out. Timing is not asserted tightly: the bound is
+  // one that a busy machine cannot reach, and far below what waiting out a lease of the old 2 minutes would take.
+  it.live("Redis (AOF) killed during a token fetch and restarted: callers on two instances are served soon after it answers, with one more token request", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const dir = mkdtempSync(join(tmpdir(), "wxopen-redis-"))
+      const url = `redis://127.0.0.1:${port}`
+      const up = yield* Scope.make()
+      const server = yield* redisProcess(port, dir).pipe(Scope.extend(up))
+      const mock = yield* startMock
+      const component = mock.config.components[0]!
+      const instance = Effect.map(Layer.build(instanceLayer(mock, { url })), (context) => ({
+        store: Context.get(context, TokenStore.TokenStore),
+        tokens: Context.get(context, ComponentToken.ComponentToken)
+      }))
+      const instances = [yield* instance, yield* instance]
+      const { createdAt, ticket } = yield* Effect.promise(() => mock.admin.ticket(component.appId))
+      yield* instances[0]!.store.setTicket(component.appId, { value: Redacted.make(ticket), createdAt, receivedAt: Date.now() })
+      // WeChat answers the first token request after 4 s: Redis dies while it is in flight.
+      yield* Effect.promise(() => mock.admin.addFault({ endpoint: "api_component_token", times: 1, fault: { type: "delay", ms: 4_000 } }))
+      const tokenRequests = Effect.promise(() => mock.admin.journal({ endpoint: "api_component_token" })).pipe(Effect.map((j) => j.length))
+
+      // Three callers on each instance. Like request handlers, they fail while the store is down and are called
+      // again; each is served once a get succeeds.
+      const failedAt: Array<number> = []
+      const callers = instances.flatMap(({ tokens }) => [0, 1, 2].map(() => tokens)).map((tokens, i) =>
+        tokens.get.pipe(
+          Effect.tapError(() => Effect.sync(() => failedAt[i] = Date.now())),
+          Effect.retry({ while: (error) => error._tag === "TokenStoreError", schedule: Schedule.spaced("100 millis") }),
+          Effect.map((token) => ({ token: Redacted.value(token.value), at: Date.now() }))
+        )
+      )
+      const served = yield* Effect.fork(Effect.all(callers, { concurrency: "unbounded" }))
+
+      // The fault is taken when the request arrives: the fetch is in flight, under the lease.
+      yield* waitUntil(
+        "the token request",
+        Effect.promise(() => fetch(`${mock.url}/__admin/faults`).then((r) => r.json() as Promise<ReadonlyArray<unknown>>)).pipe(
+          Effect.map((faults) => faults.length === 0)
+        )
+      )
+      server.kill("SIGKILL")
+      yield* Scope.close(up, Exit.void)
+      // WeChat answers; storing the token and releasing the lease fail. The holder's callers waited on its fetch,
+      // so once every caller has failed after the answer, the holder has given up.
+      yield* waitUntil("WeChat's answer", Effect.map(tokenRequests, (n) => n === 1))
+      const answered = Date.now()
+      yield* waitUntil("every caller to fail", Effect.sync(() => callers.every((_, i) => (failedAt[i] ?? 0) > answered)))
+      const aof = readdirSync(join(dir, "appendonlydir")).map((file) => readFileSync(join(dir, "appendonlydir", file), "latin1")).join("")
+      assert.include(aof, `wxopen:lease:${ComponentToken.refreshLeaseKey(component.appId)}`, "the lease outlives Redis, in its AOF")
+
+      yield* redisProcess(port, dir) // back, with the ticket and the lease the holder could not release
+      const answering = Date.now()
+      const got = yield* Fiber.join(served)
+      const seconds = got.map(({ at }) => (at - answering) / 1000)
+      console.log(
+        `Redis killed during a token fetch: the ${got.length} callers on 2 instances were served ` +
+          `${Math.min(...seconds).toFixed(2)}–${Math.max(...seconds).toFixed(2)} s after Redis answered again`
+      )
+      assert.strictEqual(new Set(got.map(({ token }) => token)).size, 1, "one token for every caller")
+      assert.strictEqual(yield* tokenRequests, 2, "exactly one more token request")
+      assert.isBelow(Math.max(...seconds), 30, "served long before a lease of the old 2 minutes would have lapsed")
+    }).pipe(Effect.scoped), 120_000)
 })

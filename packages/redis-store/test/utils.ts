@@ -1,7 +1,12 @@
-import { Effect } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { ComponentConfig, ComponentToken, TokenStore } from "@wxopen/core"
+import { MockServer } from "@wxopen/mock-server"
+import { Context, Effect, Layer, Redacted } from "effect"
+import { Redis } from "ioredis"
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { createServer } from "node:net"
+import { RedisTokenStore } from "../src/index.js"
 
 const redisServer = process.env.REDIS_SERVER_PATH ?? "/usr/bin/redis-server"
 
@@ -50,3 +55,44 @@ export const startRedis = Effect.gen(function*() {
 })
 
 export { freePort }
+
+/** A mock WeChat on an ephemeral port, closed with the scope. */
+export const startMock = Effect.acquireRelease(Effect.promise(() => MockServer.start()), (m) => Effect.promise(() => m.close()))
+
+/**
+ * One instance of a platform against the mock's first component: its token
+ * service on a Redis store, with the configuration, the store and the
+ * HttpClient in the context too. Core's layers are composed here and nowhere
+ * else in these tests, so that a change in what they require is met in one
+ * place.
+ */
+export const instanceLayer = (mock: MockServer.RunningMock, redis: RedisTokenStore.Options) => {
+  const component = mock.config.components[0]!
+  return ComponentToken.layer.pipe(
+    Layer.provideMerge(ComponentConfig.layer({ appId: component.appId, appSecret: Redacted.make(component.appSecret), apiBaseUrl: mock.url })),
+    Layer.provideMerge(RedisTokenStore.layer(redis)),
+    Layer.provideMerge(FetchHttpClient.layer),
+    Layer.orDie
+  )
+}
+
+/** A store of its own on Redis, closed with the scope. */
+export const storeOn = (options: RedisTokenStore.Options) =>
+  Effect.map(Layer.build(RedisTokenStore.layer(options)), (context) => Context.get(context, TokenStore.TokenStore))
+
+/**
+ * A client that looks at Redis behind the store's back, disconnected with the
+ * scope. It stays quiet while Redis is down, and reconnects when it is back.
+ */
+export const probeOn = (url: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const client = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 })
+      client.on("error", () => {})
+      return client
+    }),
+    (client) => Effect.sync(() => client.disconnect())
+  )
+
+/** Lets forked fibers run until they block (on a command sent to Redis, say). */
+export const settle = Effect.repeatN(Effect.yieldNow(), 50)
