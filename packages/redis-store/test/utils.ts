@@ -1,5 +1,5 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { ComponentConfig, ComponentToken, TokenStore } from "@wxopen/core"
+import { ComponentConfig, ComponentToken, TokenStore, WeChatClient } from "@wxopen/core"
 import { MockServer } from "@wxopen/mock-server"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { Redis } from "ioredis"
@@ -69,6 +69,7 @@ export const startMock = Effect.acquireRelease(Effect.promise(() => MockServer.s
 export const instanceLayer = (mock: MockServer.RunningMock, redis: RedisTokenStore.Options) => {
   const component = mock.config.components[0]!
   return ComponentToken.layer.pipe(
+    Layer.provideMerge(WeChatClient.layer()),
     Layer.provideMerge(ComponentConfig.layer({ appId: component.appId, appSecret: Redacted.make(component.appSecret), apiBaseUrl: mock.url })),
     Layer.provideMerge(RedisTokenStore.layer(redis)),
     Layer.provideMerge(FetchHttpClient.layer),
