@@ -7,11 +7,18 @@
  *   json-server 0.17 app answering the same request on the same route with
  *   the same body (the framework's own cost, which the mock cannot go under)
  *   and a bare `node:http` server (the floor of the machine);
- * - 200,000 calls to one mock: the rate of the last 10,000 against the first
- *   10,000, and its RSS, so that anything that grows or slows with the
+ * - 200,000 calls to one mock: its RSS, and the rate of the last 10,000
+ *   against the first 10,000, so that anything that grows or slows with the
  *   traffic shows;
  * - the time from `MockServer.start()` to the first answered request in a
  *   fresh process, against a bare `node:http` server's.
+ *
+ * Only the start has a target. The throughput against json-server has none
+ * (the figure stays, for the next one), and neither have the two windows of
+ * the long run: a window lasts a second or two, and whether it meets one of
+ * the larger heap's major GCs decides its rate (0.68× in one run, 1.3× in
+ * another), so the pair shows a mock that slows down only when it slows down
+ * by far more than that.
  *
  * Every server runs in a process of its own on the server core, every load
  * (autocannon 8, see `Load.ts`) in another on the client core. The mock is
@@ -259,7 +266,6 @@ export const run = async (options: Options): Promise<ReadonlyArray<Figure>> => {
       value: rate("mock"),
       unit: "req/s",
       baseline: { name: "json-server 0.17, the same request", value: baseline.rate },
-      target: { text: "≥ 0.9× json-server", met: rate("mock") >= 0.9 * baseline.rate },
       command
     }),
     // What the server spent per call, beside the rate: other work on the machine moves it less.
@@ -321,7 +327,6 @@ export const run = async (options: Options): Promise<ReadonlyArray<Figure>> => {
       value: long.last.requestsPerSecond,
       unit: "req/s",
       baseline: { name: firstWindow, value: long.first.requestsPerSecond },
-      target: { text: "≥ 0.9×", met: long.last.requestsPerSecond >= 0.9 * long.first.requestsPerSecond },
       command
     }),
     Figures.make({
