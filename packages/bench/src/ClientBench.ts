@@ -54,7 +54,8 @@ const target = 1.2
 export const run = async (options: Figure.Options): Promise<ReadonlyArray<Figure.Figure>> => {
   const command = `npx -y pnpm@10.34.9 bench${options.smoke ? " --smoke" : ""} client`
   const size = options.smoke ? sizes.smoke : sizes.full
-  const server = await Process.server("minimal")
+  const cores = Process.cores(options)
+  const server = await Process.server("minimal", cores.server)
   const runs: Record<string, Array<Stats.Run>> = {}
   const client = (stacks: ReadonlyArray<string>, concurrency: ReadonlyArray<number>, n: number) =>
     Process.output(Process.node(
@@ -66,7 +67,7 @@ export const run = async (options: Figure.Options): Promise<ReadonlyArray<Figure
         "--calls", String(n),
         ...(size.warmup === undefined ? [] : ["--warmup", String(size.warmup)])
       ],
-      Process.clientCore
+      cores.client
     )).then((output) => JSON.parse(output) as ReadonlyArray<Stats.Run>)
   // The processes, in order. In a full run, one per stack and concurrency, the two stacks compared one right after
   // the other, wxopen first in every other repeat. A smoke run makes both stacks of a client and both concurrencies

@@ -27,13 +27,14 @@ interface Reading {
  */
 export const run = async (options: Figure.Options): Promise<ReadonlyArray<Figure.Figure>> => {
   const total = options.smoke ? 300 : 1_000_000
-  const server = await Process.server("minimal")
+  const cores = Process.cores(options)
+  const server = await Process.server("minimal", cores.server)
   let readings: ReadonlyArray<Reading>
   try {
     const child = Process.node(
       Process.script("Client.js"),
       ["wxopen-undici", server.url, "--concurrency", "64", "--calls", String(total), "--memory"],
-      Process.clientCore,
+      cores.client,
       ["--expose-gc"]
     )
     readings = JSON.parse(await Process.output(child)) as ReadonlyArray<Reading>

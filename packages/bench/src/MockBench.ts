@@ -21,7 +21,8 @@
  * by far more than that.
  *
  * Every server runs in a process of its own on the server core, every load
- * (autocannon 8, see `Load.ts`) in another on the client core. The mock is
+ * (autocannon 8, see `Load.ts`) in another on the client core (in a full
+ * run: a smoke run pins nothing). The mock is
  * loaded with real successful calls: a ticket from the admin API, a component
  * token from `api_component_token`, then `api_create_preauthcode` with it; an
  * answer that is not a pre-authorization code fails the benchmark rather than
@@ -60,7 +61,7 @@ interface Sizes {
   readonly longRun: number
   /** Requests of each window compared in the long run (the first and the last). */
   readonly window: number
-  /** Requests that warm the long run's mock up, before a reset. */
+  /** Requests that warm the long run's mock up, before a reset (none: no warm-up). */
   readonly longRunWarmup: number
   /** Requests of the long run made after the reset and before its first window (counted in `longRun`). */
   readonly settle: number
@@ -68,10 +69,10 @@ interface Sizes {
   readonly starts: number
 }
 
-/** The sizes of a full run (under three minutes) and of a smoke run (under 20 seconds). */
+/** The sizes of a full run (under three minutes) and of a smoke run (a few seconds). */
 const sizes: { readonly full: Sizes; readonly smoke: Sizes } = {
   full: { rounds: 6, warmupSeconds: 3, seconds: 4, longRun: 200_000, window: 10_000, longRunWarmup: 20_000, settle: 3_000, starts: 5 },
-  smoke: { rounds: 1, warmupSeconds: 0, seconds: 0.5, longRun: 2_000, window: 200, longRunWarmup: 200, settle: 100, starts: 1 }
+  smoke: { rounds: 1, warmupSeconds: 0, seconds: 0.2, longRun: 600, window: 50, longRunWarmup: 0, settle: 40, starts: 1 }
 }
 
 /** The request to load, and the server answering it. */
@@ -117,6 +118,7 @@ const baselineTarget = (base: string, pid: number): Target => ({
  * the other. A run that got anything but successes throws.
  */
 const load = async (
+  cores: Process.Cores,
   label: string,
   target: Target,
   size: { readonly amounts: ReadonlyArray<number> } | { readonly seconds: number; readonly warmupSeconds: number }
@@ -133,7 +135,7 @@ const load = async (
       ? ["--amount", size.amounts.join(",")]
       : ["--duration", String(size.seconds), "--warmup", String(size.warmupSeconds)])
   ]
-  const summaries = JSON.parse(await Process.output(Process.node(Process.script("Load.js"), args, Process.clientCore))) as Array<Summary>
+  const summaries = JSON.parse(await Process.output(Process.node(Process.script("Load.js"), args, cores.client))) as Array<Summary>
   for (const summary of summaries) {
     // Each run on stderr, so that a reader sees how much the runs behind a median differ.
     console.error(
@@ -160,21 +162,25 @@ type Kind = typeof kinds[number]
  * not. Only the first round warms each server up. The mock keeps its state from one round to the next, as it would
  * under a load test.
  */
-const throughput = async (size: Sizes): Promise<Record<Kind, ReadonlyArray<Summary>>> => {
+const throughput = async (cores: Process.Cores, size: Sizes): Promise<Record<Kind, ReadonlyArray<Summary>>> => {
   const runs: Record<Kind, Array<Summary>> = { "node-http": [], "json-server": [], mock: [] }
   const servers: Array<Process.RunningServer> = []
   try {
+    // Started side by side (how long a start takes is measured apart, in fresh processes); each one started is
+    // stopped, even when another failed to start.
+    const started = await Promise.allSettled(kinds.map((kind) => Process.server(kind, cores.server)))
+    for (const result of started) if (result.status === "fulfilled") servers.push(result.value)
+    for (const result of started) if (result.status === "rejected") throw result.reason
     const targets = {} as Record<Kind, Target>
-    for (const kind of kinds) {
-      const server = await Process.server(kind)
-      servers.push(server)
+    for (const [i, kind] of kinds.entries()) {
+      const server = servers[i]!
       targets[kind] = kind === "mock" ? await mockTarget(server.url, server.pid) : baselineTarget(server.url, server.pid)
     }
     for (let round = 0; round < size.rounds; round++) {
       for (let i = 0; i < kinds.length; i++) {
         const kind = kinds[(i + round) % kinds.length]!
         const warmupSeconds = round === 0 ? size.warmupSeconds : 0
-        runs[kind].push(...await load(kind, targets[kind], { seconds: size.seconds, warmupSeconds }))
+        runs[kind].push(...await load(cores, kind, targets[kind], { seconds: size.seconds, warmupSeconds }))
       }
     }
   } finally {
@@ -193,11 +199,13 @@ const throughput = async (size: Sizes): Promise<Record<Kind, ReadonlyArray<Summa
  * each window is a fresh autocannon run of the same size, so that the two are
  * measured alike. The server's RSS is read after each run.
  */
-const longRun = async (size: Sizes) => {
-  const server = await Process.server("mock")
+const longRun = async (cores: Process.Cores, size: Sizes) => {
+  const server = await Process.server("mock", cores.server)
   try {
-    await load("long run warm-up", await mockTarget(server.url, server.pid), { amounts: [size.longRunWarmup] })
-    await AdminClient.make(server.url).reset()
+    if (size.longRunWarmup > 0) {
+      await load(cores, "long run warm-up", await mockTarget(server.url, server.pid), { amounts: [size.longRunWarmup] })
+      await AdminClient.make(server.url).reset()
+    }
     const target = await mockTarget(server.url, server.pid)
     // mockTarget made one call, which counts in the run.
     const half = size.longRun / 2
@@ -208,7 +216,7 @@ const longRun = async (size: Sizes) => {
       size.longRun - size.window - half,
       size.window
     ]
-    const [, first, toHalf, , last] = await load("long run", target, { amounts })
+    const [, first, toHalf, , last] = await load(cores, "long run", target, { amounts })
     return {
       first: first!,
       last: last!,
@@ -221,11 +229,11 @@ const longRun = async (size: Sizes) => {
   }
 }
 
-const startup = async (size: Sizes): Promise<Record<"node-http" | "mock", ReadonlyArray<Startup>>> => {
+const startup = async (cores: Process.Cores, size: Sizes): Promise<Record<"node-http" | "mock", ReadonlyArray<Startup>>> => {
   const times: Record<"node-http" | "mock", Array<Startup>> = { "node-http": [], mock: [] }
   for (let i = 0; i < size.starts; i++) {
     for (const kind of ["node-http", "mock"] as const) {
-      const measured = JSON.parse(await Process.output(Process.node(Process.script("Startup.js"), [kind], Process.serverCore))) as Startup
+      const measured = JSON.parse(await Process.output(Process.node(Process.script("Startup.js"), [kind], cores.server))) as Startup
       if (measured.status !== 200) throw new Error(`${kind} answered its first request ${measured.status}: ${measured.body}`)
       times[kind].push(measured)
     }
@@ -243,9 +251,10 @@ const med = (summaries: ReadonlyArray<Summary>, pick: (summary: Summary) => numb
  */
 export const run = async (options: Options): Promise<ReadonlyArray<Figure>> => {
   const size = options.smoke ? sizes.smoke : sizes.full
-  const runs = await throughput(size)
-  const long = await longRun(size)
-  const starts = await startup(size)
+  const cores = Process.cores(options)
+  const runs = await throughput(cores, size)
+  const long = await longRun(cores, size)
+  const starts = await startup(cores, size)
 
   const rate = (kind: Kind) => med(runs[kind], (s) => s.requestsPerSecond)
   const p50 = (kind: Kind) => med(runs[kind], (s) => s.p50Ms)
