@@ -90,6 +90,9 @@ const headers = Object.fromEntries(values.header.map((header) => {
 const base = {
   url,
   connections: Number(values.connections),
+  // autocannon ends a run (an amount reached, a duration over) only at its next sample, every second by default:
+  // a second idle after each run, which would be most of a smoke run's time.
+  sampleInt: 100,
   method: values.method as autocannon.Request["method"],
   headers,
   ...(values.body === undefined ? {} : { body: values.body })
@@ -136,7 +139,7 @@ const measure = async (size: { readonly amount: number } | { readonly duration: 
       return matches
     }
   })
-  // autocannon reports only at its next one-second tick: up to a second idle after the last answer, not counted.
+  // autocannon reports only at its next sample: up to `sampleInt` after the last answer, not counted.
   const seconds = (lastAnswer - began) / 1000
   const used = process.cpuUsage(cpu)
   const timings = Float64Array.from(latencies)

@@ -1,7 +1,8 @@
 /**
  * Memory: the RSS of a process making `PreAuthCode.create` calls (wxopen on
- * `UndiciHttpClient`, concurrency 64, warm token, against the `minimal`
- * server) after 1,000,000 calls, beside its own RSS after 100,000. Each
+ * `NodeHttpClient.layerUndici`, concurrency 64, warm token, against the
+ * `minimal` server) after 1,000,000 calls, beside its own RSS after 100,000
+ * (a smoke run: 300 and 30). Each
  * reading follows a full GC, so that what is measured is what the process
  * keeps, not garbage not yet collected.
  *
@@ -25,14 +26,15 @@ interface Reading {
  * @category benchmarks
  */
 export const run = async (options: Figure.Options): Promise<ReadonlyArray<Figure.Figure>> => {
-  const total = options.smoke ? 20_000 : 1_000_000
-  const server = await Process.server("minimal")
+  const total = options.smoke ? 300 : 1_000_000
+  const cores = Process.cores(options)
+  const server = await Process.server("minimal", cores.server)
   let readings: ReadonlyArray<Reading>
   try {
     const child = Process.node(
       Process.script("Client.js"),
-      ["wxopen-fast", "64", String(total), server.url, "memory"],
-      Process.clientCore,
+      ["wxopen-undici", server.url, "--concurrency", "64", "--calls", String(total), "--memory"],
+      cores.client,
       ["--expose-gc"]
     )
     readings = JSON.parse(await Process.output(child)) as ReadonlyArray<Reading>
@@ -41,7 +43,7 @@ export const run = async (options: Figure.Options): Promise<ReadonlyArray<Figure
   }
   const first = readings[0]!
   const last = readings[readings.length - 1]!
-  const command = "npx -y pnpm@10.34.9 bench memory"
+  const command = `npx -y pnpm@10.34.9 bench${options.smoke ? " --smoke" : ""} memory`
   const calls = (n: number) => n.toLocaleString("en-US")
   return [
     Figure.make({

@@ -2,7 +2,7 @@
  * Child processes for the benchmarks: a server or a client in a process of
  * its own, pinned to one core with `taskset` where it exists (the machine has
  * two: servers get core 0, clients core 1), so that the two sides do not
- * compete for one core.
+ * compete for one core; not pinned in a smoke run.
  *
  * @since 0.1.0
  */
@@ -19,7 +19,7 @@ const hasTaskset = (() => {
 })()
 
 /**
- * Whether processes are pinned to cores (`taskset` exists).
+ * Whether processes can be pinned to cores (`taskset` exists).
  *
  * @since 0.1.0
  * @category constants
@@ -27,20 +27,28 @@ const hasTaskset = (() => {
 export const pinned = hasTaskset
 
 /**
- * The core servers are pinned to.
+ * The cores a run pins its processes to, `undefined` for none.
  *
  * @since 0.1.0
- * @category constants
+ * @category models
  */
-export const serverCore = 0
+export interface Cores {
+  /** The core of servers. */
+  readonly server: number | undefined
+  /** The core of clients and load generators. */
+  readonly client: number | undefined
+}
 
 /**
- * The core clients and load generators are pinned to.
+ * The cores of a run: servers on core 0, clients on core 1; none in a smoke
+ * run, whose numbers mean nothing, so that on a busy machine each process
+ * runs wherever there is room rather than wait for its core.
  *
  * @since 0.1.0
- * @category constants
+ * @category constructors
  */
-export const clientCore = 1
+export const cores = (options: { readonly smoke: boolean }): Cores =>
+  options.smoke || !hasTaskset ? { server: undefined, client: undefined } : { server: 0, client: 1 }
 
 /**
  * The path of a compiled module of this package, e.g. `script("Server.js")`.
@@ -51,13 +59,18 @@ export const clientCore = 1
 export const script = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url))
 
 /**
- * Starts `node SCRIPT ARGS…` on `core`, output piped.
+ * Starts `node SCRIPT ARGS…` on `core` (anywhere when `undefined`), output piped.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const node = (file: string, args: ReadonlyArray<string>, core: number, nodeArgs: ReadonlyArray<string> = []): ChildProcess =>
-  hasTaskset
+export const node = (
+  file: string,
+  args: ReadonlyArray<string>,
+  core: number | undefined,
+  nodeArgs: ReadonlyArray<string> = []
+): ChildProcess =>
+  core !== undefined
     ? spawn("taskset", ["-c", String(core), process.execPath, ...nodeArgs, file, ...args], { stdio: ["ignore", "pipe", "inherit"] })
     : spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: ["ignore", "pipe", "inherit"] })
 
@@ -90,14 +103,14 @@ export interface RunningServer {
 }
 
 /**
- * Starts a server of `Server.js` (`minimal`, `node-http`, `json-server`, `mock`) on the server core.
+ * Starts a server of `Server.js` (`minimal`, `node-http`, `json-server`, `mock`) on `core`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const server = (kind: string): Promise<RunningServer> =>
+export const server = (kind: string, core: number | undefined): Promise<RunningServer> =>
   new Promise((resolve, reject) => {
-    const child = node(script("Server.js"), [kind], serverCore)
+    const child = node(script("Server.js"), [kind], core)
     let text = ""
     child.on("error", reject)
     child.on("exit", (code) => reject(new Error(`the ${kind} server exited with ${code} before listening`)))

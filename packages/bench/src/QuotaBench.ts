@@ -68,15 +68,16 @@ export interface Sizes {
 }
 
 /**
- * The sizes of a full run, and of a smoke run (three hours in steps of five
- * minutes: still one token refresh, and several pushed tickets).
+ * The sizes of a full run, and of a smoke run (three hours in steps of ten
+ * minutes: still one token refresh, and a pushed ticket every step; two
+ * processes on Redis: still more than one instance sharing the store).
  *
  * @since 0.1.0
  * @category constants
  */
 export const sizes: { readonly full: Sizes; readonly smoke: Sizes } = {
   full: { burst: 10_000, hours: 24, stepSeconds: 60, callsPerStep: 8, processes: 4 },
-  smoke: { burst: 200, hours: 3, stepSeconds: 300, callsPerStep: 4, processes: 4 }
+  smoke: { burst: 200, hours: 3, stepSeconds: 600, callsPerStep: 4, processes: 2 }
 }
 
 const redisServer = process.env.REDIS_SERVER_PATH ?? "/usr/bin/redis-server"

@@ -8,10 +8,11 @@
  */
 import type { HttpClient } from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { ComponentConfig, ComponentToken, PreAuthCode, type TokenStore } from "@wxopen/core"
+import { PreAuthCode, type TokenStore } from "@wxopen/core"
 import type { MockConfig } from "@wxopen/mock-server"
 import { Clock, type ConfigError, Effect, Either, Layer, Redacted } from "effect"
 import * as Undici from "undici"
+import * as Wxopen from "./Wxopen.js"
 
 /**
  * A clock `offsetMs` ahead of real time, the mock's clock as its admin API
@@ -88,8 +89,9 @@ const httpClient: Layer.Layer<HttpClient> = NodeHttpClient.layerUndiciWithoutDis
 )
 
 /**
- * wxopen's services for the mock's component on `store`, every setting (the
- * refresh margin, the timeouts) left at its default, as a platform would run.
+ * wxopen's services for the mock's component on `store` (`Wxopen.layer`),
+ * every setting (the refresh margin, the timeouts) left at its default, as a
+ * platform would run.
  *
  * @since 0.1.0
  * @category layers
@@ -98,18 +100,16 @@ export const wechat = <E>(options: {
   readonly apiBaseUrl: string
   readonly component: Component
   readonly store: Layer.Layer<TokenStore.TokenStore, E>
-}): Layer.Layer<ComponentToken.ComponentToken | ComponentConfig.ComponentConfig | TokenStore.TokenStore | HttpClient, E | ConfigError.ConfigError> =>
-  ComponentToken.layer.pipe(
-    Layer.provideMerge(ComponentConfig.layer({
-      appId: options.component.appId,
-      appSecret: Redacted.make(options.component.appSecret),
-      apiBaseUrl: options.apiBaseUrl,
-      messageToken: Redacted.make(options.component.token),
-      encodingAesKey: Redacted.make(options.component.encodingAesKey)
-    })),
-    Layer.provideMerge(options.store),
-    Layer.provideMerge(httpClient)
-  )
+}): Layer.Layer<Wxopen.Services, E | ConfigError.ConfigError> =>
+  Wxopen.layer({
+    appId: options.component.appId,
+    appSecret: Redacted.make(options.component.appSecret),
+    apiBaseUrl: options.apiBaseUrl,
+    messageToken: Redacted.make(options.component.token),
+    encodingAesKey: Redacted.make(options.component.encodingAesKey),
+    store: options.store,
+    client: httpClient
+  })
 
 /**
  * What a batch of calls came to: how many succeeded, the codes when asked for,
@@ -188,7 +188,7 @@ const kindOf = (error: PreAuthCode.PreAuthCodeError): string =>
 export const createCodes = (
   calls: number,
   keepCodes: boolean
-): Effect.Effect<Tally, never, ComponentToken.ComponentToken | ComponentConfig.ComponentConfig | HttpClient> =>
+): Effect.Effect<Tally, never, Effect.Effect.Context<typeof PreAuthCode.create>> =>
   Effect.all(Array.from({ length: calls }, () => Effect.either(PreAuthCode.create)), { concurrency: "unbounded" }).pipe(
     Effect.map((results) => {
       const codes: Array<string> = []

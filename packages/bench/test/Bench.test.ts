@@ -39,5 +39,18 @@ describe("pnpm bench --smoke", () => {
         // The table printed is the one written.
         assert.include(stdout, figure.name)
       }
-    }), { timeout: 240_000 })
+      // wxopen on each client, at each concurrency, is held to the bare call on that same client.
+      const cpu = results.figures.filter((f) => f.benchmark === "client" && f.name.endsWith("CPU per call"))
+      assert.deepStrictEqual(cpu.map((f) => f.name), [
+        "wxopen on FetchHttpClient.layer c1: CPU per call",
+        "wxopen on FetchHttpClient.layer c64: CPU per call",
+        "wxopen on NodeHttpClient.layerUndici c1: CPU per call",
+        "wxopen on NodeHttpClient.layerUndici c64: CPU per call"
+      ])
+      for (const figure of cpu) {
+        assert.strictEqual(figure.baseline.name, figure.name.replace(/^wxopen on (.*): CPU per call$/, "bare HttpClient.execute on $1"))
+        assert.isString(figure.target?.text)
+        assert.isBoolean(figure.target?.met)
+      }
+    }), { timeout: 120_000 })
 })
