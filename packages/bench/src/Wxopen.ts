@@ -25,7 +25,7 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform/HttpClient"
-import { ComponentConfig, ComponentToken, type TokenStore } from "@wxopen/core"
+import { ComponentConfig, ComponentToken, type TokenStore, WeChatClient } from "@wxopen/core"
 import { type ConfigError, type Duration, Layer, type Redacted } from "effect"
 
 /**
@@ -55,7 +55,12 @@ export interface Options<StoreError, ClientError> {
  * @since 0.1.0
  * @category models
  */
-export type Services = ComponentToken.ComponentToken | ComponentConfig.ComponentConfig | TokenStore.TokenStore | HttpClient
+export type Services =
+  | ComponentToken.ComponentToken
+  | WeChatClient.WeChatClient
+  | ComponentConfig.ComponentConfig
+  | TokenStore.TokenStore
+  | HttpClient
 
 /**
  * wxopen's services on `store` and `client`, each built once.
@@ -67,6 +72,7 @@ export const layer = <StoreError, ClientError>(
   options: Options<StoreError, ClientError>
 ): Layer.Layer<Services, StoreError | ClientError | ConfigError.ConfigError> =>
   ComponentToken.layer.pipe(
+    Layer.provideMerge(WeChatClient.layer()),
     Layer.provideMerge(ComponentConfig.layer({
       appId: options.appId,
       appSecret: options.appSecret,
