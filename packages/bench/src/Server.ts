@@ -32,14 +32,19 @@ const listen = (server: Http.Server): Promise<string> =>
     server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
   )
 
-const bare = (): Http.Server =>
-  Http.createServer((req, res) => {
+// Idle connections are kept for two minutes: with Node's default of 5 s, a client that is starved for a moment can
+// send on a connection the server is closing ("other side closed"), and a bare call, which has no retry, fails.
+const bare = (): Http.Server => {
+  const server = Http.createServer((req, res) => {
     req.resume()
     req.on("end", () => {
       res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(answer) })
       res.end(answer)
     })
   })
+  server.keepAliveTimeout = 120_000
+  return server
+}
 
 /**
  * The servers by kind. Each loads its modules first and answers the function
