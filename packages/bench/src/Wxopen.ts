@@ -4,24 +4,6 @@
  * it `QuotaBench.ts` and `QuotaWorker.ts` all call {@link layer}), so that a
  * change of what `PreAuthCode.create` needs is made here once.
  *
- * @example
- * ```ts
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
- * import { PreAuthCode, TokenStore } from "@wxopen/core"
- * import { Effect, Redacted } from "effect"
- * import * as Wxopen from "./Wxopen.js"
- *
- * const code = PreAuthCode.create.pipe(
- *   Effect.provide(Wxopen.layer({
- *     appId: "wx0c0ffee000000001",
- *     appSecret: Redacted.make("secret"),
- *     apiBaseUrl: "http://127.0.0.1:8080",
- *     store: TokenStore.layerMemory,
- *     client: FetchHttpClient.layer
- *   }))
- * )
- * ```
- *
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform/HttpClient"

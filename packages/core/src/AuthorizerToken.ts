@@ -249,11 +249,6 @@ export const execute = <A, I>(
   endpoint: Endpoint<A, I>,
   request?: Request
 ): Effect.Effect<A, AuthorizerTokenError, WeChatClient | AuthorizerToken> =>
-  Effect.flatMap(Effect.all([WeChatClient, AuthorizerToken]), ([client, tokens]) =>
-    RetryOnce.execute(
-      client,
-      tokens.get(authorizerAppId),
-      (token) => tokens.invalidate(authorizerAppId, token),
-      endpoint,
-      request
-    ))
+  Effect.flatMap(WeChatClient, (client) =>
+    Effect.flatMap(AuthorizerToken, (tokens) =>
+      RetryOnce.execute(client, tokens.get(authorizerAppId), (token) => tokens.invalidate(authorizerAppId, token), endpoint, request)))

@@ -253,7 +253,5 @@ export const execute = <A, I>(
   endpoint: Endpoint<A, I>,
   request?: Request
 ): Effect.Effect<A, ComponentTokenError, WeChatClient | ComponentToken> =>
-  Effect.flatMap(
-    Effect.all([WeChatClient, ComponentToken]),
-    ([client, tokens]) => RetryOnce.execute(client, tokens.get, tokens.invalidate, endpoint, request)
-  )
+  Effect.flatMap(WeChatClient, (client) =>
+    Effect.flatMap(ComponentToken, (tokens) => RetryOnce.execute(client, tokens.get, tokens.invalidate, endpoint, request)))

@@ -173,20 +173,27 @@ const makeWith = (config: Settings, httpClient: HttpClient.HttpClient, policy: P
 
   const send = <A, I>(endpoint: Endpoint<A, I>, request: Request): Effect.Effect<readonly [number, string], TransportError> => {
     const { path } = endpoint
-    const query: Record<string, string> = { ...request.query }
+    let outgoing = HttpClientRequest.make(endpoint.method)(config.apiBaseUrl + path)
+    if (request.query !== undefined) outgoing = HttpClientRequest.setUrlParams(outgoing, request.query)
     if (request.accessToken !== undefined) {
       if (endpoint.token === undefined) {
         return Effect.dieMessage(`${path} is declared without a token parameter, but was given a token`)
       }
-      query[endpoint.token] = Redacted.value(request.accessToken)
+      outgoing = HttpClientRequest.setUrlParam(outgoing, endpoint.token, Redacted.value(request.accessToken))
     }
-    let outgoing = HttpClientRequest.make(endpoint.method)(config.apiBaseUrl + path, { urlParams: query })
     if (request.body !== undefined) outgoing = HttpClientRequest.bodyUnsafeJson(outgoing, request.body)
-    const secrets = [config.appSecret, ...(request.accessToken === undefined ? [] : [request.accessToken]), ...(request.secrets ?? [])]
     return untraced.execute(outgoing).pipe(
       Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)),
       Effect.mapError((error) =>
-        new TransportError({ endpoint: path, reason: "RequestFailed", detail: scrub(describeHttpError(error), secrets) })
+        new TransportError({
+          endpoint: path,
+          reason: "RequestFailed",
+          detail: scrub(describeHttpError(error), [
+            config.appSecret,
+            ...(request.accessToken === undefined ? [] : [request.accessToken]),
+            ...(request.secrets ?? [])
+          ])
+        })
       ),
       Effect.timeoutFail({
         duration: config.requestTimeout,
@@ -206,13 +213,25 @@ const makeWith = (config: Settings, httpClient: HttpClient.HttpClient, policy: P
         })
       )
     )
+    const [retryable, schedule] = endpoint.singleUse ? [nothingDone, retryNothingDone] : [isTransient, retryTransient]
     return Effect.zipRight(
       Effect.annotateCurrentSpan("wechat.endpoint", endpoint.path),
-      Effect.retry(attempt, endpoint.singleUse ? retryNothingDone : retryTransient)
+      Effect.catchIf(attempt, retryable, (first) => retryAfter(first, attempt, schedule))
     )
   }
 
   return { config, httpClient, execute }
+}
+
+// Effect.retry, from a failure already in hand: the schedule sees that failure first, as it would under
+// Effect.retry, but its machinery is built only when a request fails, not for every one that succeeds at once.
+const retryAfter = <A>(
+  first: WeChatError,
+  attempt: Effect.Effect<A, WeChatError>,
+  schedule: Schedule.Schedule<unknown, WeChatError>
+): Effect.Effect<A, WeChatError> => {
+  let replayed = false
+  return Effect.retry(Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first))), schedule)
 }
 
 // The answers in which WeChat says it did nothing: a single-use request may be sent again after these alone.
