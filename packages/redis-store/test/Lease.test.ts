@@ -1,9 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Option, Schedule, Scope } from "effect"
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { freePort, probeOn, redisProcess, settle, startRedis, storeOn } from "./utils.js"
+import { Deferred, Duration, Effect, Fiber, Option, Schedule } from "effect"
+import { persistentRedis, probeOn, settle, startRedis, storeOn } from "./utils.js"
 
 // What the contract cannot say of every store: how a lease lives in Redis. Bounds on waits are loose on purpose
 // (seconds against a lease of a minute): a busy machine delays a wake-up by a second or more, never by a minute.
@@ -96,42 +93,33 @@ describe("RedisTokenStore leases", () => {
 
   it.live("renewals that fail while Redis is down do not fail the holder", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const up = yield* Scope.make()
-      const server = yield* redisProcess(port).pipe(Scope.extend(up))
-      const store = yield* storeOn({ url: `redis://127.0.0.1:${port}`, commandTimeout: "500 millis" })
+      const redis = yield* persistentRedis
+      const store = yield* storeOn({ url: redis.url, commandTimeout: "500 millis" })
       const inside = yield* Deferred.make<void>()
       const holder = yield* Effect.fork(
         store.withLease("k", "600 millis", Effect.zipRight(Deferred.succeed(inside, undefined), Effect.as(Effect.sleep("1500 millis"), "done")))
       )
       yield* Deferred.await(inside)
-      server.kill("SIGKILL")
-      yield* Scope.close(up, Exit.void)
+      yield* redis.kill
       assert.deepStrictEqual(yield* Fiber.join(holder), Option.some("done"))
     }).pipe(Effect.scoped), 60_000)
 
   it.live("a release that failed while Redis was unreachable goes through once Redis answers: the lease does not linger to its TTL", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const dir = mkdtempSync(join(tmpdir(), "wxopen-redis-"))
-      const url = `redis://127.0.0.1:${port}`
-      const up = yield* Scope.make()
-      const server = yield* redisProcess(port, dir).pipe(Scope.extend(up))
-      const store = yield* storeOn({ url, commandTimeout: "500 millis" })
+      const redis = yield* persistentRedis
+      const store = yield* storeOn({ url: redis.url, commandTimeout: "500 millis" })
       const inside = yield* Deferred.make<void>()
       const leave = yield* Deferred.make<void>()
       const holder = yield* Effect.fork(store.withLease("k", "1 minute", Effect.zipRight(Deferred.succeed(inside, undefined), Effect.as(Deferred.await(leave), "done"))))
       yield* Deferred.await(inside)
 
-      server.kill("SIGKILL")
-      yield* Scope.close(up, Exit.void)
+      yield* redis.kill
       yield* Deferred.succeed(leave, undefined)
       assert.deepStrictEqual(yield* Fiber.join(holder), Option.some("done"), "a failed release does not fail the holder")
-      const aof = readdirSync(join(dir, "appendonlydir")).map((file) => readFileSync(join(dir, "appendonlydir", file), "latin1")).join("")
-      assert.include(aof, lease, "the lease outlives Redis, in its AOF")
+      assert.include(yield* redis.aof, lease, "the lease outlives Redis, in its AOF")
 
-      yield* redisProcess(port, dir) // back, with the lease and nearly a minute left on it
-      const freed = yield* takeOnceFree(yield* storeOn({ url }))
+      yield* redis.restart // back, with the lease and nearly a minute left on it
+      const freed = yield* takeOnceFree(yield* storeOn({ url: redis.url }))
       const seconds = freed / 1000
       console.log(`a release that failed while Redis was down: the lease was free ${seconds.toFixed(1)} s after Redis answered again (its TTL: 60 s)`)
       assert.isBelow(seconds, 30, "released by its holder, not lapsed")

@@ -1,12 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ComponentToken, TokenStore } from "@wxopen/core"
 import { Context, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, Scope } from "effect"
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { Redis } from "ioredis"
 import { RedisTokenStore } from "../src/index.js"
-import { freePort, instanceLayer, redisProcess, startMock } from "./utils.js"
+import { freePort, instanceLayer, persistentRedis, redisProcess, startMock } from "./utils.js"
 
 // Checks `condition` every 50 ms until it holds; fails saying what it waited for if that takes a minute.
 const waitUntil = (what: string, condition: Effect.Effect<boolean>) =>
@@ -18,17 +15,14 @@ const waitUntil = (what: string, condition: Effect.Effect<boolean>) =>
 describe("RedisTokenStore when Redis goes away", () => {
   it.live("typed errors while Redis is down, never a hang; the same store works again when it is back, ticket kept", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const dir = mkdtempSync(join(tmpdir(), "wxopen-redis-"))
-      const first = yield* Scope.make()
-      yield* redisProcess(port, dir).pipe(Scope.extend(first))
+      const redis = yield* persistentRedis
       const store = yield* Effect.map(
-        Layer.build(RedisTokenStore.layer({ url: `redis://127.0.0.1:${port}`, commandTimeout: "1 second" })),
+        Layer.build(RedisTokenStore.layer({ url: redis.url, commandTimeout: "1 second" })),
         (context) => Context.get(context, TokenStore.TokenStore)
       )
       yield* store.setTicket("wx0000000000000001", { value: Redacted.make("ticket@@@kept"), createdAt: Date.now(), receivedAt: Date.now() })
 
-      yield* Scope.close(first, Exit.void) // Redis stops
+      yield* redis.kill // Redis stops
       const started = Date.now()
       const down = yield* Effect.flip(store.getTicket("wx0000000000000001"))
       assert.strictEqual(down._tag, "TokenStoreError")
@@ -36,7 +30,7 @@ describe("RedisTokenStore when Redis goes away", () => {
       const lease = yield* Effect.flip(store.withLease("k", "1 second", Effect.void))
       assert.strictEqual(lease._tag, "TokenStoreError")
 
-      yield* redisProcess(port, dir) // Redis is back, with what it had written
+      yield* redis.restart // Redis is back, with what it had written
       const ticket = yield* store.getTicket("wx0000000000000001").pipe(
         Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 50 })
       )
@@ -114,14 +108,10 @@ describe("RedisTokenStore when Redis goes away", () => {
   // one that a busy machine cannot reach, and far below what waiting out a lease of the old 2 minutes would take.
   it.live("Redis (AOF) killed during a token fetch and restarted: callers on two instances are served soon after it answers, with one more token request", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const dir = mkdtempSync(join(tmpdir(), "wxopen-redis-"))
-      const url = `redis://127.0.0.1:${port}`
-      const up = yield* Scope.make()
-      const server = yield* redisProcess(port, dir).pipe(Scope.extend(up))
+      const redis = yield* persistentRedis
       const mock = yield* startMock
       const component = mock.config.components[0]!
-      const instance = Effect.map(Layer.build(instanceLayer(mock, { url })), (context) => ({
+      const instance = Effect.map(Layer.build(instanceLayer(mock, { url: redis.url })), (context) => ({
         store: Context.get(context, TokenStore.TokenStore),
         tokens: Context.get(context, ComponentToken.ComponentToken)
       }))
@@ -151,17 +141,15 @@ describe("RedisTokenStore when Redis goes away", () => {
           Effect.map((faults) => faults.length === 0)
         )
       )
-      server.kill("SIGKILL")
-      yield* Scope.close(up, Exit.void)
+      yield* redis.kill
       // WeChat answers; storing the token and releasing the lease fail. The holder's callers waited on its fetch,
       // so once every caller has failed after the answer, the holder has given up.
       yield* waitUntil("WeChat's answer", Effect.map(tokenRequests, (n) => n === 1))
       const answered = Date.now()
       yield* waitUntil("every caller to fail", Effect.sync(() => callers.every((_, i) => (failedAt[i] ?? 0) > answered)))
-      const aof = readdirSync(join(dir, "appendonlydir")).map((file) => readFileSync(join(dir, "appendonlydir", file), "latin1")).join("")
-      assert.include(aof, `wxopen:lease:${ComponentToken.refreshLeaseKey(component.appId)}`, "the lease outlives Redis, in its AOF")
+      assert.include(yield* redis.aof, `wxopen:lease:${ComponentToken.refreshLeaseKey(component.appId)}`, "the lease outlives Redis, in its AOF")
 
-      yield* redisProcess(port, dir) // back, with the ticket and the lease the holder could not release
+      yield* redis.restart // back, with the ticket and the lease the holder could not release
       const answering = Date.now()
       const got = yield* Fiber.join(served)
       const seconds = got.map(({ at }) => (at - answering) / 1000)

@@ -16,14 +16,20 @@ const gets = (probe: Redis) =>
 const pause = (probe: Redis, ms: number) =>
   Effect.promise(() => probe.call("CONFIG", "RESETSTAT").then(() => probe.call("CLIENT", "PAUSE", String(ms), "ALL")))
 
+// A store on a Redis of its own that holds a component token "token", with the commands paused.
+const pausedWithToken = Effect.gen(function*() {
+  const redis = yield* startRedis
+  const probe = yield* probeOn(redis.url)
+  const store = yield* storeOn({ url: redis.url })
+  yield* store.setComponentToken(appId, { value: Redacted.make("token"), expiresAt: Date.now() + 60_000 })
+  yield* pause(probe, 500)
+  return { probe, store }
+})
+
 describe("RedisTokenStore reads", () => {
   it.live("concurrent reads of one key share one GET, one per key", () =>
     Effect.gen(function*() {
-      const redis = yield* startRedis
-      const probe = yield* probeOn(redis.url)
-      const store = yield* storeOn({ url: redis.url })
-      yield* store.setComponentToken(appId, { value: Redacted.make("token"), expiresAt: Date.now() + 60_000 })
-      yield* pause(probe, 500)
+      const { probe, store } = yield* pausedWithToken
       const many = <A, E>(read: Effect.Effect<A, E>) => Effect.all(Array.from({ length: 100 }, () => read), { concurrency: "unbounded" })
       const [tokens, tickets, authorizers] = yield* Effect.all(
         [many(store.getComponentToken(appId)), many(store.getTicket(appId)), many(store.getAuthorizer(appId, "wxauth"))],
@@ -36,11 +42,7 @@ describe("RedisTokenStore reads", () => {
 
   it.live("interrupting one reader leaves the shared read to the others", () =>
     Effect.gen(function*() {
-      const redis = yield* startRedis
-      const probe = yield* probeOn(redis.url)
-      const store = yield* storeOn({ url: redis.url })
-      yield* store.setComponentToken(appId, { value: Redacted.make("token"), expiresAt: Date.now() + 60_000 })
-      yield* pause(probe, 500)
+      const { probe, store } = yield* pausedWithToken
       const first = yield* Effect.fork(store.getComponentToken(appId))
       const second = yield* Effect.fork(store.getComponentToken(appId))
       yield* settle

@@ -1,11 +1,13 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { ComponentConfig, ComponentToken, TokenStore, WeChatClient } from "@wxopen/core"
 import { MockServer } from "@wxopen/mock-server"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
 import { Redis } from "ioredis"
 import { spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { RedisTokenStore } from "../src/index.js"
 
 const redisServer = process.env.REDIS_SERVER_PATH ?? "/usr/bin/redis-server"
@@ -55,6 +57,30 @@ export const startRedis = Effect.gen(function*() {
 })
 
 export { freePort }
+
+/**
+ * A redis-server on a free port that writes an append-only file, synced on every write, in a directory of its own.
+ * `kill` ends it at once, as a crash would; `restart` starts it again on the same port with what it had written
+ * (stopped with the caller's scope); `aof` reads what it wrote. Stopped with the scope.
+ */
+export const persistentRedis = Effect.gen(function*() {
+  const port = yield* freePort
+  const dir = mkdtempSync(join(tmpdir(), "wxopen-redis-"))
+  const first = yield* Effect.flatMap(Effect.scope, (scope) => Scope.fork(scope, ExecutionStrategy.sequential))
+  const server = yield* redisProcess(port, dir).pipe(Scope.extend(first))
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill: Effect.suspend(() => {
+      server.kill("SIGKILL")
+      return Scope.close(first, Exit.void)
+    }),
+    restart: redisProcess(port, dir),
+    aof: Effect.sync(() =>
+      readdirSync(join(dir, "appendonlydir")).map((file) => readFileSync(join(dir, "appendonlydir", file), "latin1")).join("")
+    )
+  }
+})
 
 /** A mock WeChat on an ephemeral port, closed with the scope. */
 export const startMock = Effect.acquireRelease(Effect.promise(() => MockServer.start()), (m) => Effect.promise(() => m.close()))
