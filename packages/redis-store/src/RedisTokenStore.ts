@@ -255,14 +255,25 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
         const lease = keys.lease(key)
         const ttlMs = Math.max(1, Math.ceil(Duration.toMillis(ttl)))
         const release = run("release a refresh lease", () => redis.wxopenRelease(lease, owner))
+        // A release that failed, tried again until it goes through or the lease has lapsed by itself: a Redis that
+        // comes back with the lease (AOF, a replica) must not keep it from the others for its whole TTL.
+        const releaseAgain = (lapsesBy: () => number) =>
+          Effect.zipRight(Effect.sleep(releaseRetry), release).pipe(
+            Effect.retry({ while: () => Effect.map(Clock.currentTimeMillis, (now) => now < lapsesBy()) }),
+            Effect.ignore
+          )
 
         const take = yield* Effect.forkDaemon(run("take a refresh lease", () => redis.set(lease, owner, "PX", ttlMs, "NX")))
         const taken = yield* restore(Fiber.join(take)).pipe(
           // A take that failed (timed out) or was given up on may still land: release it behind, once the take has
-          // been sent, on the same connection, so that Redis runs the release after it.
+          // been sent, on the same connection, so that Redis runs the release after it; tried again while a lease
+          // taken then could still be alive.
           Effect.onError(() =>
             Effect.forkDaemon(
-              Effect.flatMap(Fiber.await(take), (exit) => Exit.isSuccess(exit) && exit.value === null ? Effect.void : Effect.ignore(release))
+              Effect.flatMap(Fiber.await(take), (exit) =>
+                Exit.isSuccess(exit) && exit.value === null
+                  ? Effect.void
+                  : Effect.flatMap(Clock.currentTimeMillis, (settled) => Effect.catchAll(release, () => releaseAgain(() => settled + ttlMs))))
             )
           )
         )
@@ -282,16 +293,10 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
             Effect.interruptible
           )
         )
-        // Tried again until it goes through or the lease has lapsed by itself: a Redis that comes back with the
-        // lease (AOF, a replica) must not keep it from the others for its whole TTL.
-        const releaseLater = Effect.zipRight(Effect.sleep(releaseRetry), release).pipe(
-          Effect.retry({ while: () => Effect.map(Clock.currentTimeMillis, (now) => now < lapsesBy) }),
-          Effect.ignore
-        )
         const leave = Effect.gen(function*() {
           yield* Fiber.interrupt(renewer)
           const released = yield* Fiber.await(yield* Effect.forkDaemon(release))
-          if (Exit.isFailure(released)) yield* Effect.forkDaemon(releaseLater)
+          if (Exit.isFailure(released)) yield* Effect.forkDaemon(releaseAgain(() => lapsesBy))
         })
         return yield* restore(effect).pipe(Effect.map(Option.some), Effect.ensuring(leave))
       })
