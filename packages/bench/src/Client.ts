@@ -91,11 +91,9 @@ const stackOf = async <A, E, R>(runtime: ManagedRuntime.ManagedRuntime<R, unknow
 
 const bare = async (url: string, client: Layer.Layer<HttpClient.HttpClient>): Promise<Stack> => {
   const runtime = ManagedRuntime.make(client)
-  const untraced = await runtime.runPromise(
-    Effect.map(HttpClient.HttpClient, (client) => HttpClient.withTracerDisabledWhen(client, () => true))
-  )
+  const httpClient = await runtime.runPromise(HttpClient.HttpClient)
   const call = Effect.suspend(() =>
-    untraced.execute(
+    httpClient.execute(
       HttpClientRequest.post(`${url}/cgi-bin/component/api_create_preauthcode`).pipe(
         HttpClientRequest.bodyUnsafeJson({ component_appid: appId }),
         HttpClientRequest.setUrlParam("component_access_token", token)
@@ -103,6 +101,7 @@ const bare = async (url: string, client: Layer.Layer<HttpClient.HttpClient>): Pr
     )
   ).pipe(
     Effect.flatMap((response) => response.json),
+    Effect.withTracerEnabled(false),
     Effect.timeout(requestTimeout)
   )
   return stackOf(runtime, call)

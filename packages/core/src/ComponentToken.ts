@@ -66,9 +66,10 @@ export const ticketLifetime: Duration.Duration = Duration.hours(12)
 export const refreshLeaseTtl: Duration.Duration = Refresh.leaseTtl
 
 /**
- * How long a token fetch may take, retries included, before it fails with a
- * `RefreshTimeoutError`; also how long a caller waits for another instance's
- * fetch before it gives up the same way.
+ * How long a caller may take to get a token before it fails with a
+ * `RefreshTimeoutError`, counted from when it asked: its own fetch, retries
+ * included, and its waits for other instances' fetches (a lease taken over
+ * after a wait gets what is left).
  *
  * @since 0.1.0
  * @category constants

@@ -3,7 +3,8 @@
  * `HttpClient`, the component's configuration and the retry policy:
  *
  * endpoint (data) → URL on the API base URL, query, token → the user's
- * `HttpClient` (its own tracing off: it would record the token in the URL)
+ * `HttpClient` (the tracer off while it runs: its span would record the
+ * token in the URL)
  * under the request timeout (from `Clock`) → the body read → a non-zero
  * `errcode` mapped to its error family → the answer decoded with the
  * endpoint's schema → transient failures retried by the `RetryPolicy`.
@@ -145,7 +146,12 @@ export class WeChatClient extends Context.Tag("@wxopen/core/WeChatClient")<WeCha
  * @category models
  */
 export interface Options {
-  /** Applied once to the user's `HttpClient`: a proxy header, logging, a `mapRequest`. */
+  /**
+   * Applied once to the user's `HttpClient`: a proxy header, a `mapRequest`.
+   * The requests it sees carry the access token in their URL's query: log
+   * their method and path, never the URL. A retry added here would resend
+   * single-use requests (`api_query_auth`) that wxopen never resends.
+   */
   readonly transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
 }
 
@@ -165,8 +171,6 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Compo
   })
 
 const makeWith = (config: Settings, httpClient: HttpClient.HttpClient, policy: Policy): Service => {
-  // The URL, token included, must not reach a span: the request's outcome is recorded on the caller's span instead.
-  const untraced = HttpClient.withTracerDisabledWhen(httpClient, () => true)
   // What may be retried at all is wxopen's rule, not the policy's: the policy decides when, among those.
   const retryTransient = Schedule.whileInput(policy, isTransient)
   const retryNothingDone = Schedule.whileInput(policy, nothingDone)
@@ -182,8 +186,12 @@ const makeWith = (config: Settings, httpClient: HttpClient.HttpClient, policy: P
       outgoing = HttpClientRequest.setUrlParam(outgoing, endpoint.token, Redacted.value(request.accessToken))
     }
     if (request.body !== undefined) outgoing = HttpClientRequest.bodyUnsafeJson(outgoing, request.body)
-    return untraced.execute(outgoing).pipe(
+    return httpClient.execute(outgoing).pipe(
       Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)),
+      // The URL, token included, must not reach HttpClient's span: the outcome is recorded on the caller's span
+      // instead. Switching the tracer off holds whatever the user's client sets (`withTracerDisabledWhen` in the
+      // client would override a predicate set here).
+      Effect.withTracerEnabled(false),
       Effect.mapError((error) =>
         new TransportError({
           endpoint: path,

@@ -344,7 +344,7 @@ export class RefreshTimeoutError extends Schema.TaggedError<RefreshTimeoutError>
   /** @since 0.1.0 */
   override get message(): string {
     return this.reason === "Deadline"
-      ? `fetching a new ${this.token} took longer than ${this.seconds} s, retries included, and was cut off: ` +
+      ? `getting a new ${this.token} took longer than ${this.seconds} s, retries included, and was cut off: ` +
         "WeChat or the network path to it is slow or failing; the next call tries again"
       : `waited ${this.seconds} s for another holder of the ${this.token} refresh lease without a token being stored: ` +
         "check that the instances sharing this TokenStore can reach WeChat, and that the store answers"

@@ -102,6 +102,30 @@ describe("ComponentToken", () => {
       assert.strictEqual(stub.count("api_component_token"), 0)
     }))
 
+  it.scoped("the refresh deadline counts from the caller's start: a lease taken over after a wait leaves the fetch only what is left", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.makeMemory
+      yield* store.setTicket(appId, { value: Redacted.make("ticket"), createdAt: 0, receivedAt: 0 })
+      // Another instance holds the lease for a minute and writes nothing; then this one's own fetch hangs.
+      yield* Effect.fork(store.withLease(ComponentToken.refreshLeaseKey(appId), ComponentToken.refreshLeaseTtl, Effect.sleep("60 seconds")))
+      yield* settle
+      const stub = makeStub({ api_component_token: () => Effect.succeed({ hang: true as const }) })
+      const b = yield* ComponentToken.make.pipe(
+        Effect.provideService(TokenStore.TokenStore, store),
+        Effect.provide(clientLayer(stub, { requestTimeout: "10 minutes" })),
+        Effect.orDie
+      )
+      const waiting = yield* Effect.fork(Effect.flip(b.get))
+      yield* settle
+      for (let second = 0; second < 89; second++) yield* TestClock.adjust("1 second")
+      assert.strictEqual(stub.count("api_component_token"), 1, "the lease was taken over and the fetch sent")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)), "not before the deadline")
+      yield* TestClock.adjust("1 second")
+      assert.isTrue(Option.isSome(yield* Fiber.poll(waiting)), "given up 90 s after it started, not 90 s after it took the lease")
+      const error = yield* Fiber.join(waiting)
+      assert.strictEqual(error._tag === "RefreshTimeoutError" && error.reason, "Deadline")
+    }))
+
   it.scoped("a holder whose fetch fails releases the lease, and the waiting instance fetches", () =>
     Effect.gen(function*() {
       const store = yield* TokenStore.makeMemory
@@ -205,7 +229,7 @@ describe("ComponentToken", () => {
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "RefreshTimeoutError")
       assert.strictEqual(error._tag === "RefreshTimeoutError" && error.reason, "Deadline")
-      assert.include(error.message, "fetching a new component_access_token took longer than 90 s, retries included")
+      assert.include(error.message, "getting a new component_access_token took longer than 90 s, retries included")
       // The lease was released: a new attempt can take it at once.
       const store = yield* TokenStore.TokenStore
       assert.isTrue(Option.isSome(yield* store.withLease(ComponentToken.refreshLeaseKey(appId), "1 second", Effect.void)))

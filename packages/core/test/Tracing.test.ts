@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Layer, Option } from "effect"
 import * as PreAuthCode from "../src/PreAuthCode.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
 import { appSecret, makeLayer, makeStub, noRetries, recordingTracer, storeTicket, ticketValue } from "./utils.js"
 
 describe("spans", () => {
@@ -33,6 +35,21 @@ describe("spans", () => {
       const recorded = JSON.stringify([...spans[0]!.attributes.values()])
       for (const secret of [appSecret, ticketValue, "token-1", "?"]) assert.notInclude(recorded, secret)
     }).pipe(Effect.provide(Layer.merge(makeLayer(stub), layer)))
+  })
+
+  it.effect("no HttpClient span records the URL, even when the user's client sets its own tracing rule", () => {
+    const { layer, spans } = recordingTracer()
+    const stub = makeStub()
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      yield* PreAuthCode.create
+      assert.deepStrictEqual(spans.map((s) => s.name), ["PreAuthCode.create", "ComponentToken.get", "ComponentToken.fetch"])
+      const recorded = JSON.stringify(spans.map((s) => [...s.attributes.entries()]))
+      for (const secret of [appSecret, ticketValue, "token-1", "component_access_token="]) assert.notInclude(recorded, secret)
+    }).pipe(Effect.provide(Layer.merge(
+      makeLayer(stub, {}, RetryPolicy.defaultPolicy, { transformClient: HttpClient.withTracerDisabledWhen(() => false) }),
+      layer
+    )))
   })
 
   it.effect("a refresh is traced too, and a failure records its errcode and rid", () => {

@@ -162,13 +162,14 @@ export const makeStub = (handlers: Partial<Record<string, Handler>> = {}) => {
 
 export type Stub = ReturnType<typeof makeStub>
 
-/** The client over a stub (or any HttpClient layer), with the test component's configuration and the given policy. */
+/** The client over a stub (or any HttpClient layer), with the test component's configuration, the given policy and client options. */
 export const clientLayer = (
   http: { readonly layer: Layer.Layer<HttpClient.HttpClient> },
   options: Partial<ComponentConfig.Options> = {},
-  policy: RetryPolicy.Policy = RetryPolicy.defaultPolicy
+  policy: RetryPolicy.Policy = RetryPolicy.defaultPolicy,
+  client: WeChatClient.Options = {}
 ) =>
-  WeChatClient.layer().pipe(
+  WeChatClient.layer(client).pipe(
     Layer.provideMerge(
       ComponentConfig.layer({
         appId,
@@ -183,12 +184,13 @@ export const clientLayer = (
     Layer.orDie
   )
 
-/** Everything `PreAuthCode.create` needs, over a stub, a memory store, the given options and retry policy. */
+/** Everything `PreAuthCode.create` needs, over a stub, a memory store, the given options, retry policy and client options. */
 export const makeLayer = (
   stub: Stub,
   options: Partial<ComponentConfig.Options> = {},
-  policy: RetryPolicy.Policy = RetryPolicy.defaultPolicy
-) => ComponentToken.layer.pipe(Layer.provideMerge(Layer.merge(clientLayer(stub, options, policy), TokenStore.layerMemory)))
+  policy: RetryPolicy.Policy = RetryPolicy.defaultPolicy,
+  client: WeChatClient.Options = {}
+) => ComponentToken.layer.pipe(Layer.provideMerge(Layer.merge(clientLayer(stub, options, policy, client), TokenStore.layerMemory)))
 
 /** No retries at all, for tests that count single attempts. */
 export const noRetries: RetryPolicy.Policy = Schedule.stop

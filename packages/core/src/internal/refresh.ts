@@ -19,7 +19,7 @@ import { RefreshTimeoutError } from "../WeChatError.js"
  */
 export const leaseTtl: Duration.Duration = Duration.seconds(10)
 
-/** How long a fetch may take, retries included; and how long a caller waits for another holder's fetch. */
+/** How long a caller may take to get a token: its own fetch, retries included, or its wait for another holder's. */
 export const deadline: Duration.Duration = Duration.seconds(90)
 
 // How long a waiter waits on the lease before it reads the store again.
@@ -69,21 +69,24 @@ export const make = <T extends Expiring, E>(options: Options<T, E>): Refresher<T
     new RefreshTimeoutError({ token: options.name, reason, seconds: Duration.toSeconds(deadline) })
 
   // Under the lease, read again: the previous holder may have just written a token.
-  const fetchUnderLease = Effect.flatMap(fresh, Option.match({ onSome: Effect.succeed, onNone: () => options.fetch })).pipe(
-    Effect.timeoutFail({ duration: deadline, onTimeout: timedOut("Deadline") })
-  )
+  const fetchUnderLease = (millisLeft: number) =>
+    Effect.flatMap(fresh, Option.match({ onSome: Effect.succeed, onNone: () => options.fetch })).pipe(
+      Effect.timeoutFail({ duration: millisLeft, onTimeout: timedOut("Deadline") })
+    )
 
-  // Take the lease, or wait a little for its holder and read what it wrote; a caller that has waited the deadline
-  // for other holders gives up.
+  // Take the lease, or wait a little for its holder and read what it wrote. The deadline counts from the caller's
+  // start: a fetch after a wait (a lease taken over) gets what is left of it, and a caller with nothing left gives up.
   const underLease: Effect.Effect<T, E | TokenStoreError | RefreshTimeoutError> = Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
+    let millisLeft = Duration.toMillis(deadline)
     while (true) {
-      const fetched = yield* store.withLease(options.leaseKey, leaseTtl, fetchUnderLease)
+      const fetched = yield* store.withLease(options.leaseKey, leaseTtl, fetchUnderLease(millisLeft))
       if (Option.isSome(fetched)) return fetched.value
       yield* store.awaitLease(options.leaseKey, poll)
       const current = yield* fresh
       if (Option.isSome(current)) return current.value
-      if ((yield* Clock.currentTimeMillis) - started >= Duration.toMillis(deadline)) return yield* timedOut("LeaseWait")()
+      millisLeft = Duration.toMillis(deadline) - ((yield* Clock.currentTimeMillis) - started)
+      if (millisLeft <= 0) return yield* timedOut("LeaseWait")()
     }
   })
 
