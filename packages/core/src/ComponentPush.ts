@@ -11,7 +11,7 @@
  * `@effect/platform`. WeChat wants the plain text `success` within 5 seconds:
  * {@link httpApp} answers once a ticket is stored (within {@link storeTimeout}),
  * or once wxopen's handling of the event and then your handler have finished or
- * `handlerBudget` has run out (a handler still running goes on in the
+ * `handlerBudget` has run out (what is still running goes on in the
  * background). A forged or unreadable push changes nothing and gets a 4xx; one
  * that could not be handled now gets a 503, and WeChat pushes it again.
  *
@@ -94,7 +94,9 @@ export class ComponentPushError extends Schema.TaggedError<ComponentPushError>()
 /**
  * wxopen's own handling of an event (exchanging the authorization code of an
  * `authorized` push, forgetting an account that revoked) did not finish within
- * the handler budget. The push is refused with 503, and WeChat pushes it again.
+ * the handler budget. The push is refused with 503, and WeChat pushes it again;
+ * the handling goes on in the background, so that an exchange WeChat answers
+ * still stores the account's tokens.
  *
  * @since 0.1.0
  * @category errors
@@ -341,12 +343,22 @@ export const make = <R = never>(
     const respond = (event: PushEvent) =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
-        yield* builtIn(event).pipe(
-          Effect.provide(context),
+        // Past the budget the push is refused, but wxopen's part goes on in the background: an exchange WeChat may
+        // already have answered must still store the account's tokens, as its code cannot be exchanged again.
+        const own = yield* Effect.forkIn(Effect.provide(builtIn(event), context), scope)
+        yield* Fiber.join(own).pipe(
           Effect.timeoutFail({
             duration: budget,
             onTimeout: () => new HandlerTimeoutError({ infoType: event.infoType, seconds: Duration.toSeconds(budget) })
-          })
+          }),
+          Effect.tapErrorTag("HandlerTimeoutError", () =>
+            Effect.forkIn(
+              Effect.catchAllCause(
+                Fiber.join(own),
+                (cause) => Effect.logWarning(`wxopen's handling of a ${event.infoType} push failed after its budget`, cause)
+              ),
+              scope
+            ))
         )
         const elapsed = (yield* Clock.currentTimeMillis) - started
         yield* handle(event, Duration.millis(Math.max(0, Duration.toMillis(budget) - elapsed)))

@@ -51,7 +51,7 @@ describe("ComponentPush.receive", () => {
       yield* TestClock.adjust("100 seconds")
       const event = yield* ComponentPush.receive(seal(ticketXml("ticket@@@pushed", 90)))
       assert.strictEqual(event._tag, "VerifyTicketEvent")
-      assert.deepStrictEqual(yield* storedTicket, Option.some({ value: "ticket@@@pushed", createdAt: 90_000, receivedAt: 100_000 }))
+      assert.deepStrictEqual(Option.getOrNull(yield* storedTicket), { value: "ticket@@@pushed", createdAt: 90_000, receivedAt: 100_000 })
       yield* PreAuthCode.create
       assert.strictEqual(stub.requests[0]?.body.component_verify_ticket, "ticket@@@pushed")
     }).pipe(Effect.provide(layer))
@@ -279,7 +279,7 @@ describe("ComponentPush, authorization pushes", () => {
       return Effect.gen(function*() {
         yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
         yield* ComponentPush.receive(seal(authorizedXml(infoType)))
-        assert.deepStrictEqual(yield* storedAuthorizer, Option.some("rt-pushed"))
+        assert.deepStrictEqual(Option.getOrNull(yield* storedAuthorizer), "rt-pushed")
         assert.strictEqual(stub.requests.find((r) => r.endpoint === "api_query_auth")?.body.authorization_code, "queryauthcode@@@pushed")
         assert.strictEqual(seen.length, 1)
       }).pipe(Effect.provide(layer))
@@ -311,9 +311,9 @@ describe("ComponentPush, authorization pushes", () => {
     }).pipe(Effect.provide(Layer.merge(layer, Logger.replace(Logger.defaultLogger, logger))))
   })
 
-  it.effect("an exchange slower than the budget refuses the push with 503 when the budget ends", () => {
-    const { layer } = makeReceiver({ handlerBudget: "3 seconds" }, {
-      api_query_auth: () => Effect.as(Effect.sleep("10 seconds"), { json: { errcode: 0 } })
+  it.effect("an exchange slower than the budget refuses the push with 503 when the budget ends, and still stores the tokens WeChat answers with", () => {
+    const { layer, stub } = makeReceiver({ handlerBudget: "3 seconds" }, {
+      api_query_auth: () => Effect.zipRight(Effect.sleep("5 seconds"), queryAuth.api_query_auth())
     })
     return Effect.gen(function*() {
       yield* ComponentPush.receive(seal(ticketXml("ticket@@@1", 0)))
@@ -326,6 +326,11 @@ describe("ComponentPush, authorization pushes", () => {
       assert.strictEqual(error._tag, "HandlerTimeoutError")
       assert.strictEqual(error._tag === "HandlerTimeoutError" && error.infoType, "authorized")
       assert.strictEqual(ComponentPush.statusOf(error), 503)
+      assert.isTrue(Option.isNone(yield* storedAuthorizer))
+      yield* TestClock.adjust("2 seconds") // WeChat answers the code exchange
+      yield* settle
+      assert.deepStrictEqual(Option.getOrNull(yield* storedAuthorizer), "rt-pushed", "the code's tokens are not lost")
+      assert.strictEqual(stub.count("api_query_auth"), 1)
     }).pipe(Effect.provide(layer))
   })
 
