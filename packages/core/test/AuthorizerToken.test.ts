@@ -62,7 +62,7 @@ describe("Authorization.exchange", () => {
       assert.strictEqual(authorization.authorizerAppId, authorizer)
       assert.deepStrictEqual(authorization.permissions, [1, 18])
       assert.strictEqual(DateTime.toEpochMillis(authorization.accessTokenExpiresAt), 1_000 + 7_200_000)
-      assert.deepStrictEqual(yield* stored, Option.some({ access: "at-0", refresh: "rt-0", expiresAt: 7_201_000 }))
+      assert.deepStrictEqual(Option.getOrNull(yield* stored), { access: "at-0", refresh: "rt-0", expiresAt: 7_201_000 })
       const query = stub.requests.find((r) => r.endpoint === "api_query_auth")!
       assert.deepStrictEqual(query.body, { component_appid: appId, authorization_code: "queryauthcode@@@good" })
       assert.strictEqual(query.token, "token-1")
@@ -227,7 +227,7 @@ describe("AuthorizerToken under contention", () => {
       yield* Deferred.succeed(gate, undefined)
       const got = yield* Fiber.join(refreshing)
       assert.strictEqual(Redacted.value(got.value), "at-reauthorized")
-      assert.deepStrictEqual(Option.map(yield* stored, (t) => t.refresh), Option.some("rt-new"))
+      assert.deepStrictEqual(Option.getOrNull(Option.map(yield* stored, (t) => t.refresh)), "rt-new")
     }).pipe(Effect.provide(layerOf(stub)))
   })
 

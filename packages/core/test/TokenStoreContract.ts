@@ -25,7 +25,7 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       const store = yield* TokenStore
       assert.isTrue(Option.isNone(yield* store.getTicket(a)))
       assert.isTrue(yield* store.setTicket(a, { value: secret("ticket-a"), createdAt: 1_000, receivedAt: 1_500 }))
-      assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("ticket-a"))
+      assert.deepStrictEqual(Option.getOrNull(value(yield* store.getTicket(a))), "ticket-a")
       const stored = Option.getOrThrow(yield* store.getTicket(a))
       assert.deepStrictEqual([stored.createdAt, stored.receivedAt], [1_000, 1_500])
       assert.isTrue(Option.isNone(yield* store.getTicket(b)))
@@ -35,16 +35,16 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       const store = yield* TokenStore
       yield* store.setTicket(a, { value: secret("new"), createdAt: 2_000, receivedAt: 2_000 })
       assert.isFalse(yield* store.setTicket(a, { value: secret("old"), createdAt: 1_000, receivedAt: 5_000 }))
-      assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("new"))
+      assert.deepStrictEqual(Option.getOrNull(value(yield* store.getTicket(a))), "new")
       assert.isTrue(yield* store.setTicket(a, { value: secret("newer"), createdAt: 3_000, receivedAt: 5_000 }))
-      assert.deepStrictEqual(value(yield* store.getTicket(a)), Option.some("newer"))
+      assert.deepStrictEqual(Option.getOrNull(value(yield* store.getTicket(a))), "newer")
     }))
 
     test("an older token never replaces a newer one", Effect.gen(function*() {
       const store = yield* TokenStore
       yield* store.setComponentToken(a, { value: secret("t2"), expiresAt: 20_000 })
       assert.isFalse(yield* store.setComponentToken(a, { value: secret("t1"), expiresAt: 10_000 }))
-      assert.deepStrictEqual(value(yield* store.getComponentToken(a)), Option.some("t2"))
+      assert.deepStrictEqual(Option.getOrNull(value(yield* store.getComponentToken(a))), "t2")
       assert.isTrue(Option.isNone(yield* store.getComponentToken(b)))
     }))
 
@@ -53,7 +53,7 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       yield* store.setComponentToken(a, { value: secret("t1"), expiresAt: 10_000 })
       yield* store.setComponentToken(a, { value: secret("t2"), expiresAt: 20_000 })
       assert.isFalse(yield* store.deleteComponentToken(a, secret("t1")))
-      assert.deepStrictEqual(value(yield* store.getComponentToken(a)), Option.some("t2"))
+      assert.deepStrictEqual(Option.getOrNull(value(yield* store.getComponentToken(a))), "t2")
       assert.isTrue(yield* store.deleteComponentToken(a, secret("t2")))
       assert.isTrue(Option.isNone(yield* store.getComponentToken(a)))
       assert.isFalse(yield* store.deleteComponentToken(a, secret("t2")))
@@ -123,10 +123,10 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       )
       yield* Deferred.await(inside)
       assert.isTrue(Option.isNone(yield* store.withLease("k", "1 minute", Effect.succeed("second"))))
-      assert.deepStrictEqual(yield* store.withLease("other", "1 minute", Effect.succeed("other key")), Option.some("other key"))
+      assert.deepStrictEqual(Option.getOrNull(yield* store.withLease("other", "1 minute", Effect.succeed("other key"))), "other key")
       yield* Deferred.succeed(leave, undefined)
       yield* Fiber.join(holder)
-      assert.deepStrictEqual(yield* store.withLease("k", "1 minute", Effect.succeed("third")), Option.some("third"))
+      assert.deepStrictEqual(Option.getOrNull(yield* store.withLease("k", "1 minute", Effect.succeed("third"))), "third")
     }))
 
     test("two attempts never hold a lease together, wherever the runtime switches fibers", Effect.gen(function*() {
@@ -159,13 +159,13 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       const store = yield* TokenStore
       const failed = yield* Effect.exit(store.withLease("k", "1 minute", Effect.fail("boom")))
       assert.isTrue(Exit.isFailure(failed))
-      assert.deepStrictEqual(yield* store.withLease("k", "1 minute", Effect.succeed(1)), Option.some(1))
+      assert.deepStrictEqual(Option.getOrNull(yield* store.withLease("k", "1 minute", Effect.succeed(1))), 1)
       // Interrupted while it holds the lease, not while it is still taking it.
       const inside = yield* Deferred.make<void>()
       const holder = yield* Effect.fork(store.withLease("k", "1 minute", Effect.zipRight(Deferred.succeed(inside, undefined), Effect.never)))
       yield* Deferred.await(inside)
       yield* Fiber.interrupt(holder)
-      assert.deepStrictEqual(yield* store.withLease("k", "1 minute", Effect.succeed(2)), Option.some(2))
+      assert.deepStrictEqual(Option.getOrNull(yield* store.withLease("k", "1 minute", Effect.succeed(2))), 2)
     }))
 
     // A lease of 1 s, renewed every third of it by a shared store, tried for three times as long.
@@ -186,8 +186,8 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       }
       assert.isAtLeast(tries, 2)
       yield* Deferred.succeed(leave, undefined)
-      assert.deepStrictEqual(yield* Fiber.join(holder), Option.some("held"))
-      assert.deepStrictEqual(yield* store.withLease("k", "1 second", Effect.succeed("next")), Option.some("next"))
+      assert.deepStrictEqual(Option.getOrNull(yield* Fiber.join(holder)), "held")
+      assert.deepStrictEqual(Option.getOrNull(yield* store.withLease("k", "1 second", Effect.succeed("next"))), "next")
     }))
 
     test("awaitLease returns at once when the lease is free", Effect.gen(function*() {

@@ -18,7 +18,7 @@ describe("spans", () => {
     return Effect.gen(function*() {
       yield* storeTicket()
       yield* PreAuthCode.create
-      assert.deepStrictEqual(seen, Option.some("PreAuthCode.create"))
+      assert.deepStrictEqual(Option.getOrNull(seen), "PreAuthCode.create")
     }).pipe(Effect.provide(makeLayer(stub)))
   })
 

@@ -34,7 +34,7 @@ describe("RedisTokenStore when Redis goes away", () => {
       const ticket = yield* store.getTicket("wx0000000000000001").pipe(
         Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 50 })
       )
-      assert.deepStrictEqual(Option.map(ticket, (t) => Redacted.value(t.value)), Option.some("ticket@@@kept"))
+      assert.deepStrictEqual(Option.getOrNull(Option.map(ticket, (t) => Redacted.value(t.value))), "ticket@@@kept")
     }).pipe(Effect.scoped), 60_000)
 
   // A client the layer opens has ioredis's own command timeout; a client of yours may not, and then the store's
