@@ -43,7 +43,10 @@ describe("ComponentConfig", () => {
         WXOPEN_COMPONENT_ENCODING_AES_KEY: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
       })
       assert.deepStrictEqual(Option.getOrNull(Option.map(withKeys.messageToken, Redacted.value)), "tok")
-      assert.deepStrictEqual(Option.getOrNull(Option.map(withKeys.encodingAesKey, Redacted.value)), "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+      assert.deepStrictEqual(
+        Option.getOrNull(Option.map(withKeys.encodingAesKey, Redacted.value)),
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+      )
     }))
 
   it.effect("a malformed EncodingAESKey fails when the layer is built, without quoting it", () =>

@@ -7,10 +7,10 @@ import { appId, clientLayer, makeLayer, makeStub, noRetries, settle, storeTicket
 const reveal = (token: { readonly value: Redacted.Redacted<string> }) => Redacted.value(token.value)
 
 /** A second process: its own ComponentToken (own single-flight group, own HttpClient) over a shared store. */
-const instance = (store: TokenStore.Service, stub: ReturnType<typeof makeStub>) =>
+const instance = (store: TokenStore.Service, stub: ReturnType<typeof makeStub>, options: Parameters<typeof clientLayer>[1] = {}) =>
   ComponentToken.make.pipe(
     Effect.provideService(TokenStore.TokenStore, store),
-    Effect.provide(clientLayer(stub)),
+    Effect.provide(clientLayer(stub, options)),
     Effect.orDie
   )
 
@@ -110,11 +110,7 @@ describe("ComponentToken", () => {
       yield* Effect.fork(store.withLease(ComponentToken.refreshLeaseKey(appId), ComponentToken.refreshLeaseTtl, Effect.sleep("60 seconds")))
       yield* settle
       const stub = makeStub({ api_component_token: () => Effect.succeed({ hang: true as const }) })
-      const b = yield* ComponentToken.make.pipe(
-        Effect.provideService(TokenStore.TokenStore, store),
-        Effect.provide(clientLayer(stub, { requestTimeout: "10 minutes" })),
-        Effect.orDie
-      )
+      const b = yield* instance(store, stub, { requestTimeout: "10 minutes" })
       const waiting = yield* Effect.fork(Effect.flip(b.get))
       yield* settle
       for (let second = 0; second < 89; second++) yield* TestClock.adjust("1 second")
