@@ -183,6 +183,23 @@ export const layer = (options: Options): Layer.Layer<ComponentConfig, ConfigErro
   Layer.effect(ComponentConfig, make(options))
 
 /**
+ * A secret read from the environment (the `WXOPEN_*` secrets, a Redis URL
+ * with a password). `Config.redacted` redacts its errors too, so a missing
+ * variable would be reported as `"<redacted>"`: this one names the variable
+ * and what it holds.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const secret = (name: string, what: string): Config.Config<Redacted.Redacted<string>> =>
+  Config.option(Config.redacted(name)).pipe(
+    Config.mapOrFail(Option.match({
+      onNone: () => Either.left(ConfigError.MissingData([name], `${name} is not set: it holds ${what}`)),
+      onSome: Either.right
+    }))
+  )
+
+/**
  * The options read from the environment: `WXOPEN_COMPONENT_APPID`,
  * `WXOPEN_COMPONENT_APPSECRET`, and optionally `WXOPEN_API_BASE_URL`,
  * `WXOPEN_TOKEN_REFRESH_MARGIN` and `WXOPEN_REQUEST_TIMEOUT` (durations such
@@ -194,7 +211,7 @@ export const layer = (options: Options): Layer.Layer<ComponentConfig, ConfigErro
  */
 export const config: Config.Config<Options> = Config.all({
   appId: Config.string("WXOPEN_COMPONENT_APPID"),
-  appSecret: Config.redacted("WXOPEN_COMPONENT_APPSECRET"),
+  appSecret: secret("WXOPEN_COMPONENT_APPSECRET", "the component's AppSecret, from the Open Platform console"),
   apiBaseUrl: Config.string("WXOPEN_API_BASE_URL").pipe(Config.withDefault(defaultApiBaseUrl)),
   refreshMargin: Config.duration("WXOPEN_TOKEN_REFRESH_MARGIN").pipe(Config.withDefault(defaultRefreshMargin)),
   requestTimeout: Config.duration("WXOPEN_REQUEST_TIMEOUT").pipe(Config.withDefault(defaultRequestTimeout)),

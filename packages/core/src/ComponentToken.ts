@@ -38,7 +38,8 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
+import { Clock, Config, type ConfigError, Context, Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
+import { secret } from "./ComponentConfig.js"
 import * as Refresh from "./internal/refresh.js"
 import * as RetryOnce from "./internal/retryOnce.js"
 import * as SingleFlight from "./internal/singleFlight.js"
@@ -217,6 +218,58 @@ export const layer: Layer.Layer<ComponentToken, never, WeChatClient | TokenStore
   ComponentToken,
   make
 )
+
+/**
+ * The verify ticket given in `WXOPEN_COMPONENT_VERIFY_TICKET`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const ticketConfig: Config.Config<Redacted.Redacted<string>> = secret(
+  "WXOPEN_COMPONENT_VERIFY_TICKET",
+  "the component_verify_ticket WeChat last pushed (wxopen-mock prints its own)"
+)
+
+/**
+ * Stores a verify ticket that did not come through this process's receiver
+ * (copied from another's log, printed by `wxopen-mock`), as received now,
+ * unless the store already holds a usable one: a pushed ticket is never
+ * replaced. Succeeds with whether it was stored.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const storeTicket = (
+  ticket: Redacted.Redacted<string>
+): Effect.Effect<boolean, TokenStoreError, WeChatClient | TokenStore> =>
+  Effect.gen(function*() {
+    const { config } = yield* WeChatClient
+    const store = yield* TokenStore
+    const now = yield* Clock.currentTimeMillis
+    const stored = yield* store.getTicket(config.appId)
+    if (
+      Option.isSome(stored) &&
+      now - Math.min(stored.value.createdAt, stored.value.receivedAt) < Duration.toMillis(ticketLifetime)
+    ) {
+      return false
+    }
+    return yield* store.setTicket(config.appId, { value: ticket, createdAt: now, receivedAt: now })
+  }).pipe(Effect.withSpan("ComponentToken.storeTicket"))
+
+/**
+ * Stores the ticket in {@link ticketConfig} (or the `Config` given) with
+ * {@link storeTicket} when the layer is built: for a program that does not
+ * receive WeChat's pushes itself (a script, a job, a first try against
+ * `wxopen-mock`). A platform that receives pushes needs none: its receiver
+ * stores every ticket.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTicketConfig = (
+  ticket: Config.Config<Redacted.Redacted<string>> = ticketConfig
+): Layer.Layer<never, ConfigError.ConfigError | TokenStoreError, WeChatClient | TokenStore> =>
+  Layer.effectDiscard(Effect.flatMap(ticket, storeTicket))
 
 /**
  * A valid token from the service in context.

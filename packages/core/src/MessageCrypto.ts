@@ -112,7 +112,7 @@ const fail = (reason: MessageCryptoError["reason"], detail: string) =>
  */
 export const aesKey = (
   encodingAesKey: Redacted.Redacted<string>
-): Either.Either<Redacted.Redacted<Buffer>, MessageCryptoError> => {
+): Either.Either<Redacted.Redacted<Uint8Array>, MessageCryptoError> => {
   const value = Redacted.value(encodingAesKey)
   if (!/^[a-zA-Z0-9]{43}$/.test(value)) {
     return fail("BadEncodingAesKey", `expected 43 letters and digits, got ${value.length} characters`)

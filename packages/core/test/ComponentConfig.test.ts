@@ -65,7 +65,8 @@ describe("ComponentConfig", () => {
   it.effect("a missing secret is a ConfigError naming the variable", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(fromEnv({ WXOPEN_COMPONENT_APPID: "wx0123456789abcdef" }))
-      assert.include(String(error), "WXOPEN_COMPONENT_APPSECRET")
+      assert.include(String(error), "WXOPEN_COMPONENT_APPSECRET is not set: it holds the component's AppSecret")
+      assert.notInclude(String(error), "<redacted>")
     }))
 
   const invalid: ReadonlyArray<readonly [string, Partial<ComponentConfig.Options>, string]> = [

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
+import { ConfigProvider, Deferred, Duration, Effect, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
 import * as ComponentToken from "../src/ComponentToken.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { appId, clientLayer, makeLayer, makeStub, noRetries, settle, storeTicket } from "./utils.js"
@@ -170,6 +170,41 @@ describe("ComponentToken", () => {
       }).pipe(Effect.provide(makeLayer(stub)))
     })
   }
+
+  describe("a ticket given in WXOPEN_COMPONENT_VERIFY_TICKET", () => {
+    const given = (env: Record<string, string>) =>
+      ComponentToken.layerTicketConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))))
+    const sent = (stub: ReturnType<typeof makeStub>) => stub.requests.map((r) => r.body.component_verify_ticket)
+
+    it.effect("is stored when the layer is built, and fetches the token", () => {
+      const stub = makeStub()
+      return Effect.gen(function*() {
+        yield* Layer.build(given({ WXOPEN_COMPONENT_VERIFY_TICKET: "ticket@@@given" }))
+        assert.strictEqual(reveal(yield* ComponentToken.get), "token-1")
+        assert.deepStrictEqual(sent(stub), ["ticket@@@given"])
+      }).pipe(Effect.scoped, Effect.provide(makeLayer(stub)))
+    })
+
+    it.effect("never replaces a usable ticket already in the store, but replaces one past its 12 hours", () => {
+      const stub = makeStub()
+      return Effect.gen(function*() {
+        yield* storeTicket("ticket@@@pushed")
+        assert.isFalse(yield* ComponentToken.storeTicket(Redacted.make("ticket@@@given")))
+        yield* ComponentToken.get
+        yield* TestClock.adjust("12 hours")
+        assert.isTrue(yield* ComponentToken.storeTicket(Redacted.make("ticket@@@given")))
+        yield* ComponentToken.get
+        assert.deepStrictEqual(sent(stub), ["ticket@@@pushed", "ticket@@@given"])
+      }).pipe(Effect.provide(makeLayer(stub)))
+    })
+
+    it.effect("missing, is a ConfigError that names the variable", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(Layer.build(given({})))
+        assert.strictEqual(error._tag, "ConfigError")
+        assert.include(String(error), "WXOPEN_COMPONENT_VERIFY_TICKET is not set")
+      }).pipe(Effect.scoped, Effect.provide(makeLayer(makeStub()))))
+  })
 
   describe("a refresh that fails inside the margin", () => {
     const stub = () =>

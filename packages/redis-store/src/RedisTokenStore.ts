@@ -47,7 +47,7 @@
  *
  * @since 0.1.0
  */
-import { TokenStore } from "@wxopen/core"
+import { ComponentConfig, TokenStore } from "@wxopen/core"
 import {
   Clock,
   Config,
@@ -415,7 +415,7 @@ export const layerConfig = (): Layer.Layer<TokenStore.TokenStore, ConfigError.Co
   Layer.unwrapEffect(
     Effect.map(
       Config.all({
-        url: Config.redacted("WXOPEN_REDIS_URL"),
+        url: ComponentConfig.secret("WXOPEN_REDIS_URL", "the Redis URL, redis://[user:password@]host:port[/db]"),
         prefix: Config.string("WXOPEN_REDIS_PREFIX").pipe(Config.withDefault("wxopen"))
       }),
       layer
