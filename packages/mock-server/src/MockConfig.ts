@@ -55,11 +55,13 @@ export const Component = Schema.Struct({
   token: Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9]{3,32}$/, { message: () => "3 to 32 letters and digits" })),
   encodingAesKey: Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9]{43}$/, { message: () => "43 letters and digits" })),
   /** Where verify tickets and authorization events are pushed. */
-  pushUrl: Schema.optional(Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, { message: () => "an absolute http(s) URL" }))),
+  pushUrl: Schema.optionalWith(Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, { message: () => "an absolute http(s) URL" })), {
+    exact: true
+  }),
   /** Caller IPs allowed; any when absent. */
-  ipWhitelist: Schema.optional(Schema.Array(Schema.String)),
+  ipWhitelist: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
   /** Endpoints answered 48001 (API not granted). */
-  deniedApis: Schema.optional(Schema.Array(Endpoint))
+  deniedApis: Schema.optionalWith(Schema.Array(Endpoint), { exact: true })
 })
 
 /**
@@ -94,22 +96,24 @@ export type Authorizer = typeof Authorizer.Type
  */
 export const MockConfig = Schema.Struct({
   components: Schema.NonEmptyArray(Component),
-  authorizers: Schema.optionalWith(Schema.Array(Authorizer), { default: () => [] }),
+  authorizers: Schema.optionalWith(Schema.Array(Authorizer), { default: () => [], exact: true }),
   /** Daily calls allowed per component and endpoint, over {@link defaultQuotas}; 45009 past it. */
-  quotas: Schema.optionalWith(Schema.partial(Schema.Record({ key: Endpoint, value: Schema.Int.pipe(Schema.nonNegative()) })), {
-    default: () => ({})
-  }),
+  quotas: Schema.optionalWith(
+    Schema.partialWith(Schema.Record({ key: Endpoint, value: Schema.Int.pipe(Schema.nonNegative()) }), { exact: true }),
+    { default: () => ({}), exact: true }
+  ),
   /** How many requests the journal keeps. */
-  journalLimit: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1_000 }),
+  journalLimit: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1_000, exact: true }),
   /**
    * How many pre-authorization codes the mock holds (used or not, all
    * components together); the oldest goes past it, so that a load test cannot
    * grow the mock's memory without bound.
    */
-  maxLivePreAuthCodes: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 100_000 }),
+  maxLivePreAuthCodes: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 100_000, exact: true }),
   /** Real-time delays between the attempts at a push that did not get `success`. */
   pushRetryDelaysMs: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.nonNegative())), {
-    default: () => [1_000, 2_000, 4_000]
+    default: () => [1_000, 2_000, 4_000],
+    exact: true
   })
 })
 

@@ -6,7 +6,9 @@
  * ```
  *
  * The first line on stdout is `listening on http://HOST:PORT`; then the
- * credentials of each component. A bad configuration file is reported field
+ * credentials of each component, the authorizers, and the `WXOPEN_*`
+ * settings (a verify ticket among them) that point a program at the first
+ * component, as `export` lines. A bad configuration file is reported field
  * by field on stderr, with exit code 2.
  *
  * @since 0.1.0
@@ -17,21 +19,34 @@ import { parseArgs } from "node:util"
 import * as MockConfig from "./MockConfig.js"
 import * as MockServer from "./MockServer.js"
 
-const usage = `usage: wxopen-mock [--port N] [--host HOST] [--config FILE]
-  --port    port to listen on (default 4100; 0 picks a free one)
-  --host    address to listen on (default 127.0.0.1)
-  --config  JSON configuration file (components, authorizers, quotas); documented defaults without it`
+const usage = `usage: wxopen-mock [-p PORT] [--host HOST] [-c FILE]
+  -p, --port    port to listen on (default 4100; 0 picks a free one)
+      --host    address to listen on (default 127.0.0.1)
+  -c, --config  JSON configuration file (components, authorizers, quotas); documented defaults without it
+  -h, --help    this text`
 
 const fail = (message: string): never => {
   process.stderr.write(`wxopen-mock: ${message}\n`)
   process.exit(2)
 }
 
+// A value as a POSIX shell word: as it is when it is safe, single-quoted otherwise.
+const shellWord = (value: string) => /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`
+
 const main = async () => {
+  // \`npm run mock -- --port 0\` drops its \`--\`; pnpm passes it on: either way, what follows it is ours.
+  const args = process.argv.slice(2)
+  if (args[0] === "--") args.shift()
   let values: { port?: string; host?: string; config?: string; help?: boolean }
   try {
     values = parseArgs({
-      options: { port: { type: "string" }, host: { type: "string" }, config: { type: "string" }, help: { type: "boolean" } }
+      args,
+      options: {
+        port: { type: "string", short: "p" },
+        host: { type: "string" },
+        config: { type: "string", short: "c" },
+        help: { type: "boolean", short: "h" }
+      }
     }).values
   } catch (error) {
     return fail(`${(error as Error).message}\n${usage}`)
@@ -41,7 +56,9 @@ const main = async () => {
     return
   }
   const port = Number(values.port ?? "4100")
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0 to 65535, got ${values.port}`)
+  if (values.port?.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    fail(`--port must be 0 to 65535, got ${values.port}`)
+  }
   let config: MockConfig.MockConfigInput = MockConfig.defaults
   if (values.config !== undefined) {
     let text = ""
@@ -70,6 +87,18 @@ const main = async () => {
     )
   }
   for (const a of mock.config.authorizers) lines.push(`authorizer ${a.appId}: ${a.name} (${a.type})`)
+  // What a program of the user's needs to talk to this mock as its first component, ready to paste into a shell.
+  const first = mock.config.components[0]!
+  const { ticket } = await mock.admin.ticket(first.appId)
+  lines.push(
+    `# wxopen's settings for component ${first.appId} on this mock (the ticket is valid for 12 hours):`,
+    `export WXOPEN_API_BASE_URL=${shellWord(mock.url)}`,
+    `export WXOPEN_COMPONENT_APPID=${shellWord(first.appId)}`,
+    `export WXOPEN_COMPONENT_APPSECRET=${shellWord(first.appSecret)}`,
+    `export WXOPEN_COMPONENT_TOKEN=${shellWord(first.token)}`,
+    `export WXOPEN_COMPONENT_ENCODING_AES_KEY=${shellWord(first.encodingAesKey)}`,
+    `export WXOPEN_COMPONENT_VERIFY_TICKET=${shellWord(ticket)}`
+  )
   process.stdout.write(lines.join("\n") + "\n")
   const stop = () => void mock.close().then(() => process.exit(0))
   process.on("SIGINT", stop)

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { MockConfig } from "../src/index.js"
 
 const bin = fileURLToPath(new URL("../bin/wxopen-mock.js", import.meta.url))
 
@@ -41,6 +42,44 @@ describe("wxopen-mock", () => {
       assert.strictEqual(result.code, 0)
     }))
 
+  it.live("ends with the WXOPEN_* settings of the first component as export lines, a ticket the mock accepts among them", () =>
+    Effect.gen(function*() {
+      const result = yield* run(["-p", "0"], 11)
+      const env = Object.fromEntries(
+        [...result.stdout.matchAll(/^export (WXOPEN_\w+)=(\S+)$/gm)].map(([, name, value]) => [name!, value!])
+      )
+      assert.deepStrictEqual(Object.keys(env), [
+        "WXOPEN_API_BASE_URL",
+        "WXOPEN_COMPONENT_APPID",
+        "WXOPEN_COMPONENT_APPSECRET",
+        "WXOPEN_COMPONENT_TOKEN",
+        "WXOPEN_COMPONENT_ENCODING_AES_KEY",
+        "WXOPEN_COMPONENT_VERIFY_TICKET"
+      ], result.stdout + result.stderr)
+      assert.strictEqual(env.WXOPEN_API_BASE_URL, result.url)
+      assert.strictEqual(env.WXOPEN_COMPONENT_APPSECRET, "wxopen-mock-app-secret")
+      assert.match(env.WXOPEN_COMPONENT_VERIFY_TICKET!, /^ticket@@@[\w-]+$/)
+    }))
+
+  for (const args of [["-p", "0"], ["--", "--port", "0"], ["--", "-p", "0"]]) {
+    it.live(`takes ${args.join(" ")} (npm drops a leading --, pnpm passes it on)`, () =>
+      Effect.gen(function*() {
+        const result = yield* run(args, 3)
+        assert.match(result.stdout, /^listening on http:\/\/127\.0\.0\.1:\d+\n/, result.stderr)
+        assert.match(result.stdout, /answer: \{"errcode":41018/)
+      }))
+  }
+
+  for (const flag of ["-h", "--help"]) {
+    it.live(`${flag} prints the usage and exits 0`, () =>
+      Effect.gen(function*() {
+        const result = yield* run([flag])
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.match(result.stdout, /^usage: wxopen-mock \[-p PORT\]/)
+        assert.include(result.stdout, "-c, --config")
+      }))
+  }
+
   it.live("listens on the --host given", () =>
     Effect.gen(function*() {
       const result = yield* run(["--port", "0", "--host", "127.0.0.2"], 3)
@@ -70,6 +109,18 @@ describe("wxopen-mock", () => {
       assert.include(result.stderr, "components.0.token")
       assert.include(result.stderr, "components.0.encodingAesKey")
       assert.include(result.stderr, "extra")
+    }))
+
+  it.live("one mistake is one line: a bad quota names its field once", () =>
+    Effect.gen(function*() {
+      const file = join(mkdtempSync(join(tmpdir(), "wxopen-mock-")), "quota.json")
+      writeFileSync(file, JSON.stringify({ ...MockConfig.defaults, quotas: { api_component_token: -1 } }))
+      const result = yield* run(["--config", file])
+      assert.strictEqual(result.code, 2)
+      assert.strictEqual(
+        result.stderr,
+        `wxopen-mock: ${file} is not a valid configuration:\nquotas.api_component_token: Expected a non-negative number, actual -1\n`
+      )
     }))
 
   it.live("a file that is not JSON, or a bad flag, exits 2", () =>
