@@ -11,7 +11,7 @@ import type { HttpClient } from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { AuthorizerToken, ComponentConfig, ComponentToken, TokenStore, WeChatClient } from "@wxopen/core"
 import { MockServer } from "@wxopen/mock-server"
-import { Clock, Config, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
 
 /**
  * The embedded mock, or the real WeChat.
@@ -33,7 +33,7 @@ export type Target =
 export const target = Effect.gen(function*() {
   const appId = yield* Config.option(Config.string("WXOPEN_COMPONENT_APPID"))
   if (Option.isSome(appId)) {
-    return { _tag: "WeChat", ticket: yield* Config.option(Config.redacted("WXOPEN_COMPONENT_VERIFY_TICKET")) } as Target
+    return { _tag: "WeChat", ticket: yield* Config.option(ComponentToken.ticketConfig) } as Target
   }
   const mock = yield* Effect.acquireRelease(
     Effect.promise(() => MockServer.start({ port: 0 })),
@@ -85,20 +85,6 @@ export const currentTicket = (target: Target): Effect.Effect<Option.Option<Redac
     : Effect.promise(() => target.mock.admin.ticket(target.mock.config.components[0]!.appId)).pipe(
       Effect.map(({ ticket }) => Option.some(Redacted.make(ticket)))
     )
-
-/**
- * Stores the ticket a WeChat target was given (`WXOPEN_COMPONENT_VERIFY_TICKET`).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const storeGivenTicket = (ticket: Redacted.Redacted<string>) =>
-  Effect.gen(function*() {
-    const { appId } = yield* ComponentConfig.ComponentConfig
-    const store = yield* TokenStore.TokenStore
-    const now = yield* Clock.currentTimeMillis
-    yield* store.setTicket(appId, { value: ticket, createdAt: now, receivedAt: now })
-  })
 
 let step = 0
 

@@ -7,7 +7,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { AuthorizationUrl, ComponentConfig, PreAuthCode } from "@wxopen/core"
+import { AuthorizationUrl, ComponentConfig, ComponentToken, PreAuthCode } from "@wxopen/core"
 import { Console, Effect, Option } from "effect"
 import * as Environment from "./Environment.js"
 
@@ -25,7 +25,7 @@ const main = Effect.gen(function*() {
   if (Option.isNone(ticket)) {
     return yield* Environment.skipped("pre-authorization code", "no verify ticket: set WXOPEN_COMPONENT_VERIFY_TICKET")
   }
-  yield* Effect.zipRight(Environment.storeGivenTicket(ticket.value), program).pipe(
+  yield* Effect.zipRight(ComponentToken.storeTicket(ticket.value), program).pipe(
     Effect.provide(Environment.layer(target, FetchHttpClient.layer))
   )
 })

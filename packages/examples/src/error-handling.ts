@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { PreAuthCode, RetryPolicy, WeChatClient } from "@wxopen/core"
+import { ComponentToken, PreAuthCode, RetryPolicy, WeChatClient } from "@wxopen/core"
 import type { Fault } from "@wxopen/mock-server"
 import { Console, Effect, Layer, Option, Schedule } from "effect"
 import * as Environment from "./Environment.js"
@@ -31,7 +31,7 @@ const main = Effect.gen(function*() {
     yield* PreAuthCode.create.pipe(
       Effect.catchTag("VerifyTicketError", (error) => Console.log(`no ticket → ${error._tag} (${error.reason}): ${error.message}`))
     )
-    yield* Environment.storeGivenTicket(Option.getOrThrow(yield* Environment.currentTicket(target)))
+    yield* ComponentToken.storeTicket(Option.getOrThrow(yield* Environment.currentTicket(target)))
     yield* PreAuthCode.create // a warm token: the faults below hit the code request
 
     for (const [what, fault] of faults) {

@@ -10,7 +10,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Authorization, AuthorizationUrl, AuthorizerToken, ComponentConfig, ComponentPush, PreAuthCode, TokenStore } from "@wxopen/core"
+import { Authorization, AuthorizationUrl, AuthorizerToken, ComponentConfig, ComponentPush, ComponentToken, PreAuthCode, TokenStore } from "@wxopen/core"
 import { Clock, DateTime, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { createServer } from "node:http"
 import { Merchant } from "@wxopen/mock-server"
@@ -44,7 +44,7 @@ const main = Effect.gen(function*() {
     } else {
       yield* Environment.skipped("push receiver", "WeChat pushes to your platform's public event URL, not to this machine")
     }
-    if (target._tag === "WeChat" && Option.isSome(target.ticket)) yield* Environment.storeGivenTicket(target.ticket.value)
+    if (target._tag === "WeChat" && Option.isSome(target.ticket)) yield* ComponentToken.storeTicket(target.ticket.value)
     const ticket = yield* store.getTicket(appId).pipe(
       Effect.flatMap(Option.match({ onNone: () => Effect.fail("no ticket yet"), onSome: Effect.succeed })),
       Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 100 }),
@@ -99,7 +99,6 @@ const main = Effect.gen(function*() {
   })
 
   yield* run.pipe(Effect.provide(Environment.layer(target)))
-  yield* Effect.log("the authorization flow is done")
 })
 
 NodeRuntime.runMain(Effect.scoped(main))

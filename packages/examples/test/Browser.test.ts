@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Authorization, AuthorizationUrl, PreAuthCode } from "@wxopen/core"
+import { Authorization, AuthorizationUrl, ComponentToken, PreAuthCode } from "@wxopen/core"
 import { MockServer } from "@wxopen/mock-server"
 import { Effect, Either, ManagedRuntime, Redacted } from "effect"
 import { existsSync, mkdirSync } from "node:fs"
@@ -26,7 +26,7 @@ describe("the authorization page in a browser", () => {
         (runtime) => Effect.promise(() => runtime.dispose())
       )
       const ticket = yield* Environment.currentTicket(target)
-      yield* Effect.promise(() => runtime.runPromise(Environment.storeGivenTicket(Either.getOrThrow(Either.fromOption(ticket, () => "no ticket")))))
+      yield* Effect.promise(() => runtime.runPromise(ComponentToken.storeTicket(Either.getOrThrow(Either.fromOption(ticket, () => "no ticket")))))
 
       // The platform's side: the page WeChat sends the browser back to exchanges the code and shows the account.
       const callback = createServer((req, res) => {

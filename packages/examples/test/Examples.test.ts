@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { MockServer } from "@wxopen/mock-server"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 /** Runs a compiled example to its end: its output and exit code. */
@@ -39,6 +40,15 @@ describe("the examples, against the embedded mock", () => {
         "code exchange",
         "authorizer token refresh"
       ])
+      // The README shows this output as it is, but for ports, times and the code.
+      const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
+      const shown = /`pnpm start` runs[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)?.[1] ?? "README.md shows no output of pnpm start"
+      const variable = (text: string) =>
+        text
+          .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT")
+          .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "TIME")
+          .replace(/preauthcode(@@@|%40%40%40)[\w-]+/g, "preauthcode$1CODE")
+      assert.strictEqual(variable(stdout), variable(shown))
       assert.match(stdout, /code exchange: wxa1b2c3d4e5f60001 granted permission sets \[1, 18\]/)
       assert.match(stdout, /authorizer token refresh: a new token, <redacted, \d+ characters>, valid 7200 s more/)
       // The redirect URI's own query survives the form round trip.
