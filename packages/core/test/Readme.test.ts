@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted, Schedule } from "effect"
+import { ConfigProvider, Effect, Layer, Logger, Redacted, Schedule } from "effect"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -11,8 +11,8 @@ import { menuOf } from "./fixtures/readme-any-api.js"
 import { program, WeChat } from "./fixtures/readme-program.js"
 import { appId, appSecret, encodingAesKey, makeLayer, makeStub, messageToken, seal, startFakeWeChat, storeTicket, ticketXml } from "./utils.js"
 
-// Each program in the README is a fixture here, compiled with the tests; the README must show it word for word
-// (but for the line that runs it).
+// Each program in the README is a fixture here, compiled with the tests; the README must show it word for word (the
+// fixture's `main` is the README's last statement, which runs the program; the consumer test runs it as written).
 const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
 const fixtures = {
   program: "readme-program.ts",
@@ -25,8 +25,8 @@ const fixtures = {
 const normalize = (text: string) =>
   text
     .replace(`from "../../src/index.js"`, `from "@wxopen/core"`)
+    .replace(/^export const main = \(\) => /gm, "")
     .replace(/^export /gm, "")
-    .replace(/\n(Effect\.run\w+|server\.listen)\([^\n]*\n?$/, "\n")
     .trim()
 
 describe("the README", () => {
@@ -39,22 +39,37 @@ describe("the README", () => {
     })
   }
 
+  it("the package README shows the README's install command and first program, word for word", () => {
+    const packageReadme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    for (const marker of ["install", "program"]) {
+      const block = (text: string) => /```\w+\n[\s\S]*?```/.exec(text.slice(text.indexOf(`<!-- readme:${marker} -->`)))?.[0]
+      assert.isDefined(block(readme), marker)
+      assert.strictEqual(block(packageReadme), block(readme), marker)
+    }
+  })
+
   it.live("program: runs against WeChat's API and prints both links", () =>
     Effect.gen(function*() {
       const fake = yield* startFakeWeChat
       const lines: Array<string> = []
       const log = console.log
       console.log = (line: string) => lines.push(line)
-      yield* Effect.zipRight(storeTicket(), program).pipe(
+      yield* program.pipe(
         Effect.provide(WeChat),
         Effect.withConfigProvider(ConfigProvider.fromMap(
-          new Map([["WXOPEN_COMPONENT_APPID", appId], ["WXOPEN_COMPONENT_APPSECRET", appSecret], ["WXOPEN_API_BASE_URL", fake.url]])
+          new Map([
+            ["WXOPEN_COMPONENT_APPID", appId],
+            ["WXOPEN_COMPONENT_APPSECRET", appSecret],
+            ["WXOPEN_API_BASE_URL", fake.url],
+            ["WXOPEN_COMPONENT_VERIFY_TICKET", "ticket@@@given"]
+          ])
         )),
         Effect.ensuring(Effect.sync(() => console.log = log))
       )
       assert.strictEqual(lines.length, 2)
       assert.match(lines[0]!, /^PC: {5}https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/componentloginpage\?component_appid=wx0123456789abcdef&pre_auth_code=preauthcode%40%40%40http-1&redirect_uri=https%3A%2F%2Fexample\.com%2Fwechat%2Fauthorized&auth_type=3$/)
       assert.match(lines[1]!, /^mobile: https:\/\/open\.weixin\.qq\.com\/wxaopen\/safe\/bindcomponent\?action=bindcomponent&no_scan=1&.*#wechat_redirect$/)
+      assert.strictEqual(fake.received[0]?.body.component_verify_ticket, "ticket@@@given")
     }).pipe(Effect.scoped))
 
   // The receivers read their configuration from the environment, as the README shows.
@@ -97,13 +112,23 @@ describe("the README", () => {
     Effect.gen(function*() {
       const fake = yield* startFakeWeChat
       const port = yield* freePort
+      const logs: Array<string> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => logs.push(`${logLevel.label} ${message}`)))
       yield* withEnv({ ...env(fake.url), PORT: String(port) }, Effect.gen(function*() {
-        yield* Layer.launch(App).pipe(Effect.forkScoped)
+        yield* Layer.launch(App).pipe(Effect.provide(capture), Effect.forkScoped)
         const base = `http://127.0.0.1:${port}`
         yield* Effect.promise(() => fetch(`${base}/`).catch(() => undefined)).pipe(
           Effect.filterOrFail((response) => response !== undefined),
           Effect.retry({ times: 50, schedule: Schedule.spaced("20 millis") })
         )
+        assert.include(logs, `INFO Listening on http://0.0.0.0:${port}`)
+        // Before any ticket: the route answers what to do, and the log says why.
+        const early = yield* Effect.promise(async () => {
+          const response = await fetch(`${base}/wechat/authorize`, { redirect: "manual" })
+          return [response.status, await response.text()] as const
+        })
+        assert.deepStrictEqual(early, [503, "WeChat's authorization page is out of reach: try again in a minute"])
+        assert.isTrue(logs.some((line) => line.startsWith("ERROR cannot send the merchant to WeChat: ") && line.includes("no component_verify_ticket has been received")), logs.join("\n"))
         const push = seal(ticketXml("ticket@@@effect", Math.floor(Date.now() / 1000)))
         assert.deepStrictEqual(yield* post(`${base}/wechat/component/events`, push), [200, "success"])
         const location = yield* Effect.promise(async () => {
