@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -59,6 +59,16 @@ describe("wxopen-mock", () => {
       assert.strictEqual(env.WXOPEN_API_BASE_URL, result.url)
       assert.strictEqual(env.WXOPEN_COMPONENT_APPSECRET, "wxopen-mock-app-secret")
       assert.match(env.WXOPEN_COMPONENT_VERIFY_TICKET!, /^ticket@@@[\w-]+$/)
+    }))
+
+  it.live("prints what its README shows, but for the port and the ticket", () =>
+    Effect.gen(function*() {
+      const result = yield* run(["-p", "0"], 11)
+      const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+      const shown = /## Run it[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)?.[1] ?? "the README shows no output"
+      const variable = (text: string) =>
+        text.replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT").replace(/ticket@@@\S+/g, "ticket@@@TICKET").replace(/\nanswer: .*/, "")
+      assert.strictEqual(variable(result.stdout).trim(), variable(shown).trim())
     }))
 
   for (const args of [["-p", "0"], ["--", "--port", "0"], ["--", "-p", "0"]]) {
