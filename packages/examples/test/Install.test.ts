@@ -220,17 +220,23 @@ describe("installed from packed tarballs into a fresh npm project", () => {
   }, minutes(4))
 
   it("the first program prints both links against the packed wxopen-mock, with the settings the mock prints", async () => {
+    // The README's two commands: the mock (on any free port here, as 4100 may be taken), then the program.
+    const commands = (blocks("README.md", "sh").find((block) => block.name === "run")?.body ?? "").split("\n")
+      .map((line) => line.replace(/#.*$/, "").trim()).filter((line) => line !== "")
+    assert.strictEqual(commands.length, 2, "README.md's <!-- readme:run --> block: the mock, then the program")
+    assert.match(commands[0]!, /^npx wxopen-mock$/)
+    writeFileSync(join(project, "program.ts"), programs.get("root-program.ts")!)
     const startedAt = Date.now()
-    const mock = start("npx wxopen-mock -p 0", project)
+    const mock = start(`${commands[0]} -p 0`, project)
     const deadline = Date.now() + minutes(1)
     while (!/^export WXOPEN_COMPONENT_VERIFY_TICKET=.*\n/m.test(mock.output.stdout) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     mockEnv = Object.fromEntries([...mock.output.stdout.matchAll(/^export (WXOPEN_\w+)=(\S+)$/gm)].map(([, k, v]) => [k!, v!]))
     assert.isDefined(mockEnv.WXOPEN_COMPONENT_VERIFY_TICKET, shown("npx wxopen-mock -p 0", { code: null, ...mock.output }))
-    const program = await run("npx tsx root-program.ts", project, mockEnv, minutes(2))
+    const program = await run(commands[1]!, project, mockEnv, minutes(2))
     const runSeconds = (Date.now() - startedAt) / 1000
-    assert.strictEqual(program.code, 0, shown("npx tsx root-program.ts", program))
+    assert.strictEqual(program.code, 0, shown(commands[1]!, program))
     const [pc, mobile, ...rest] = program.stdout.trim().split("\n")
     assert.match(pc!, /^PC: {5}https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/componentloginpage\?component_appid=wx0c0ffee000000001&pre_auth_code=preauthcode%40%40%40/)
     assert.match(mobile!, /^mobile: https:\/\/open\.weixin\.qq\.com\/wxaopen\/safe\/bindcomponent\?.*#wechat_redirect$/)
