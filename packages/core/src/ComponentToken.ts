@@ -231,10 +231,24 @@ export const ticketConfig: Config.Config<Redacted.Redacted<string>> = secret(
 )
 
 /**
+ * How old a ticket given by hand ({@link storeTicket}) is taken to be: its
+ * real age is unknown, so any ticket WeChat pushed within this hour outranks
+ * it, and it counts as usable for the rest of {@link ticketLifetime} (a
+ * ticket older than that is refused by WeChat with 61005, a
+ * `VerifyTicketError` that says to wait for the next push).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const givenTicketAge: Duration.Duration = Duration.hours(1)
+
+/**
  * Stores a verify ticket that did not come through this process's receiver
- * (copied from another's log, printed by `wxopen-mock`), as received now,
- * unless the store already holds a usable one: a pushed ticket is never
- * replaced. Succeeds with whether it was stored.
+ * (copied from another's log, printed by `wxopen-mock`), as created
+ * {@link givenTicketAge} ago, unless the store already holds a usable one. A
+ * pushed ticket is never replaced by it: one already stored is kept, and one
+ * stored meanwhile (by another instance's receiver) is newer, which the
+ * store's write keeps. Succeeds with whether it was stored.
  *
  * @since 0.1.0
  * @category constructors
@@ -253,7 +267,11 @@ export const storeTicket = (
     ) {
       return false
     }
-    return yield* store.setTicket(config.appId, { value: ticket, createdAt: now, receivedAt: now })
+    return yield* store.setTicket(config.appId, {
+      value: ticket,
+      createdAt: now - Duration.toMillis(givenTicketAge),
+      receivedAt: now
+    })
   }).pipe(Effect.withSpan("ComponentToken.storeTicket"))
 
 /**

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Deferred, Duration, Effect, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
+import { Clock, ConfigProvider, Deferred, Duration, Effect, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
 import * as ComponentToken from "../src/ComponentToken.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { appId, clientLayer, makeLayer, makeStub, noRetries, settle, storeTicket } from "./utils.js"
@@ -195,6 +195,22 @@ describe("ComponentToken", () => {
         assert.isTrue(yield* ComponentToken.storeTicket(Redacted.make("ticket@@@given")))
         yield* ComponentToken.get
         assert.deepStrictEqual(sent(stub), ["ticket@@@pushed", "ticket@@@given"])
+      }).pipe(Effect.provide(makeLayer(stub)))
+    })
+
+    it.effect("counts as an hour old: stored so, and a push WeChat created since outranks it", () => {
+      const stub = makeStub()
+      return Effect.gen(function*() {
+        yield* TestClock.adjust("1 day")
+        const store = yield* TokenStore.TokenStore
+        const now = yield* Clock.currentTimeMillis
+        assert.isTrue(yield* ComponentToken.storeTicket(Redacted.make("ticket@@@given")))
+        const given = Option.getOrNull(yield* store.getTicket(appId))
+        assert.deepStrictEqual([given?.createdAt, given?.receivedAt], [now - 3_600_000, now])
+        // Another instance's receiver stores a push WeChat created a minute ago.
+        assert.isTrue(yield* store.setTicket(appId, { value: Redacted.make("ticket@@@pushed"), createdAt: now - 60_000, receivedAt: now }))
+        yield* ComponentToken.get
+        assert.deepStrictEqual(sent(stub), ["ticket@@@pushed"])
       }).pipe(Effect.provide(makeLayer(stub)))
     })
 

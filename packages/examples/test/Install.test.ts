@@ -1,6 +1,6 @@
 /**
- * wxopen as a user outside this repository gets it: the publishable packages packed, installed with npm into a fresh
- * project in the system's temporary folder by the README's own install command, and every README program copied
+ * wxopen as a user outside this repository gets it: the publishable packages packed, installed with npm into fresh
+ * projects in the system's temporary folder by the READMEs' own install commands, and every README program copied
  * there as written, type-checked, and the runnable ones run.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
@@ -16,6 +16,20 @@ const pnpm = `npx -y ${JSON.parse(readFileSync(join(root, "package.json"), "utf8
 const publishable = ["core", "mock-server", "redis-store"]
 const minutes = (n: number) => n * 60_000
 
+// A user's shell, not this test run's: no WXOPEN_* a developer exported for `pnpm start`, and none of the npm settings
+// pnpm exports to its scripts (this workspace's engine-strict among them), but for where the registry is.
+const keptNpmSettings = /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|noproxy|strict_ssl|cafile)$/i
+const userEnv: Record<string, string> = {
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(([name, value]) =>
+      value !== undefined && !name.startsWith("WXOPEN_") && (!/^npm_/i.test(name) || keptNpmSettings.test(name))
+    ) as Array<[string, string]>
+  ),
+  npm_config_audit: "false",
+  npm_config_fund: "false",
+  npm_config_update_notifier: "false"
+}
+
 interface Run {
   readonly code: number | null
   readonly stdout: string
@@ -26,15 +40,19 @@ interface Run {
 const shown = (command: string, run: Run) => `${command} exited ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`
 
 const children = new Set<ChildProcess>()
+const killAll = () => {
+  for (const child of children) {
+    try {
+      process.kill(-child.pid!, "SIGKILL")
+    } catch {
+      // gone already
+    }
+  }
+}
 
 /** Starts a shell command in its own process group (npx and tsx start children of their own). */
 const start = (command: string, cwd: string, env: Record<string, string> = {}) => {
-  const child = spawn("sh", ["-c", command], {
-    cwd,
-    detached: true,
-    env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", ...env },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
+  const child = spawn("sh", ["-c", command], { cwd, detached: true, env: { ...userEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] })
   children.add(child)
   const output = { stdout: "", stderr: "" }
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output.stdout += chunk))
@@ -46,7 +64,11 @@ const start = (command: string, cwd: string, env: Record<string, string> = {}) =
     })
   )
   const stop = () => {
-    if (children.has(child)) process.kill(-child.pid!, "SIGKILL")
+    try {
+      process.kill(-child.pid!, "SIGKILL")
+    } catch {
+      // gone already
+    }
     return exit
   }
   return { output, exit, stop }
@@ -61,8 +83,8 @@ const run = async (command: string, cwd: string, env: Record<string, string> = {
   return result
 }
 
-/** Runs a command until its standard output matches `pattern` (or it exits, or `timeout` passes); then stops it. */
-const runUntil = async (command: string, cwd: string, env: Record<string, string>, pattern: RegExp, timeout = minutes(2)) => {
+/** Runs a command until its output matches `pattern` (or it exits, or `timeout` passes); then stops it. */
+const runUntil = async (command: string, cwd: string, env: Record<string, string>, pattern: RegExp, timeout = minutes(1)) => {
   const process = start(command, cwd, env)
   const deadline = Date.now() + timeout
   let exited: Run | undefined
@@ -70,8 +92,7 @@ const runUntil = async (command: string, cwd: string, env: Record<string, string
   while (!pattern.test(process.output.stdout + process.output.stderr) && exited === undefined && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  const matched = pattern.test(process.output.stdout + process.output.stderr)
-  return { matched, ...(exited ?? (await process.stop())) }
+  return { matched: pattern.test(process.output.stdout + process.output.stderr), ...(exited ?? (await process.stop())) }
 }
 
 const freePort = () =>
@@ -90,6 +111,12 @@ const blocks = (file: string, language: string) => {
   )
 }
 
+const block = (file: string, language: string, name: string) => {
+  const found = blocks(file, language).find((block) => block.name === name)
+  assert.isDefined(found, `${file} has no <!-- readme:${name} --> ${language} block`)
+  return found!.body
+}
+
 const readmes = {
   root: "README.md",
   core: "packages/core/README.md",
@@ -97,64 +124,53 @@ const readmes = {
   "redis-store": "packages/redis-store/README.md"
 }
 
-describe("installed from packed tarballs into a fresh npm project", () => {
-  const packs = mkdtempSync(join(tmpdir(), "wxopen-packs-"))
-  const project = mkdtempSync(join(tmpdir(), "wxopen-consumer-"))
+describe("installed from packed tarballs into fresh npm projects", () => {
+  const folders: Array<string> = []
+  const folder = (prefix: string) => {
+    const path = mkdtempSync(join(tmpdir(), prefix))
+    folders.push(path)
+    return path
+  }
+  let packs = ""
   const tarball = (name: string) => join(packs, `wxopen-${name}-0.1.0.tgz`)
-  const programs = new Map<string, string>()
-  let mockEnv: Record<string, string> = {}
-  let installSeconds = 0
+
+  /** A README's install block, run as written in `cwd`, but for the tarballs in place of the unpublished names. */
+  const install = async (file: string, cwd: string, extra: (line: string) => string = (line) => line) => {
+    const started = Date.now()
+    for (const line of block(file, "sh", "install").trim().split("\n")) {
+      const command = extra(line.replace(/@wxopen\/([\w-]+)@\S+/g, (_, name: string) => tarball(name)))
+      const result = await run(command, cwd, {}, minutes(8))
+      assert.strictEqual(result.code, 0, shown(command, result))
+    }
+    return (Date.now() - started) / 1000
+  }
 
   beforeAll(async () => {
+    process.once("exit", killAll)
+    packs = folder("wxopen-packs-")
     const packed = await run(`${pnpm} --filter "./packages/{${publishable.join(",")}}" pack --pack-destination ${packs}`, root)
     assert.strictEqual(packed.code, 0, shown("pnpm pack", packed))
     for (const name of publishable) {
-      const extracted = join(packs, name)
-      const untar = await run(`mkdir -p ${extracted} && tar -xzf ${tarball(name)} -C ${extracted}`, packs)
+      const untar = await run(`mkdir -p ${join(packs, name)} && tar -xzf ${tarball(name)} -C ${join(packs, name)}`, packs)
       assert.strictEqual(untar.code, 0, shown("tar", untar))
     }
+  }, minutes(3))
 
-    // The README's install command, as written, but for the tarballs in place of the unpublished names.
-    const install = blocks("README.md", "sh").find((block) => block.name === "install")
-    assert.isDefined(install, "README.md has no <!-- readme:install --> block")
-    const commands = install!.body.trim().split("\n").map((line) =>
-      line.replace(/@wxopen\/(core|mock-server)@\S+/g, (_, name: string) => tarball(name))
-        // The README adds the Redis store to this line for several instances; its README's programs need it.
-        .replace(/^npm install \S+wxopen-core-\S+ .*$/, (line) => `${line} ${tarball("redis-store")}`)
-    )
-    const startedAt = Date.now()
-    for (const command of commands) {
-      const result = await run(command, project, {}, minutes(8))
-      assert.strictEqual(result.code, 0, shown(command, result))
-    }
-    installSeconds = (Date.now() - startedAt) / 1000
-
-    // Every README program, each in a file of its own (a program two READMEs show is written once).
-    for (const [source, file] of Object.entries(readmes)) {
-      for (const { name, body } of blocks(file, "ts")) {
-        if ([...programs.values()].includes(body)) continue
-        programs.set(`${source}-${name}${source === "mock-server" && name === "layer" ? ".test" : ""}.ts`, body)
-      }
-    }
-    for (const [name, body] of programs) writeFileSync(join(project, name), body)
-  }, minutes(12))
-
-  afterAll(async () => {
-    await Promise.all([...children].map((child) => process.kill(-child.pid!, "SIGKILL")))
-    rmSync(project, { recursive: true, force: true })
-    rmSync(packs, { recursive: true, force: true })
+  afterAll(() => {
+    killAll()
+    for (const path of folders) rmSync(path, { recursive: true, force: true })
   })
 
   it("the packed manifests name real versions, a license, Node's range and ./package.json", () => {
     for (const name of publishable) {
-      const folder = join(packs, name, "package")
-      const text = readFileSync(join(folder, "package.json"), "utf8")
+      const unpacked = join(packs, name, "package")
+      const text = readFileSync(join(unpacked, "package.json"), "utf8")
       assert.notInclude(text, "workspace:", `@wxopen/${name}`)
       const manifest = JSON.parse(text)
       assert.strictEqual(manifest.license, "MIT")
-      assert.strictEqual(manifest.engines?.node, ">=20")
+      assert.strictEqual(manifest.engines?.node, ">=20.19")
       assert.strictEqual(manifest.exports?.["./package.json"], "./package.json")
-      assert.includeMembers(readdirSync(folder), ["LICENSE", "README.md", "package.json", "dist"], `@wxopen/${name}`)
+      assert.includeMembers(readdirSync(unpacked), ["LICENSE", "README.md", "package.json", "dist"], `@wxopen/${name}`)
       for (const peer of ["effect", "@effect/platform"]) {
         assert.isDefined(manifest.peerDependencies?.[peer], `@wxopen/${name} declares ${peer} as a peer`)
         assert.isUndefined(manifest.dependencies?.[peer], `@wxopen/${name} must not bring its own ${peer}`)
@@ -162,101 +178,123 @@ describe("installed from packed tarballs into a fresh npm project", () => {
     }
   })
 
-  it("npm sees every dependency met, and one copy of effect, @effect/platform and @wxopen/core", async () => {
-    const tree = await run("npm ls --all --json", project)
-    assert.strictEqual(tree.code, 0, shown("npm ls --all", tree))
-    // Every installed copy of these, at any depth: a second effect breaks fibers, services and tags.
-    const copies: Array<string> = []
-    const walk = (folder: string) => {
-      for (const entry of readdirSync(folder, { withFileTypes: true })) {
-        if (!entry.isDirectory()) continue
-        const path = join(folder, entry.name)
-        if (entry.name.startsWith("@")) walk(path)
-        else {
-          const name = path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length)
-          if (["effect", "@effect/platform", "@wxopen/core"].includes(name)) copies.push(path.slice(project.length + 1))
-          if (existsSync(join(path, "node_modules"))) walk(join(path, "node_modules"))
+  describe("the README's project: its install commands, its programs, the first one run", () => {
+    let project = ""
+    const programs = new Map<string, string>()
+    let installSeconds = 0
+    let mockEnv: Record<string, string> = {}
+    let mockSeconds = 0
+    let commands: Array<string> = []
+
+    beforeAll(async () => {
+      project = folder("wxopen-consumer-")
+      // The README adds the Redis store to the core line for several instances; its README's programs need it.
+      installSeconds = await install(
+        "README.md",
+        project,
+        (line) => line.includes("wxopen-core-") ? `${line} ${tarball("redis-store")}` : line
+      )
+      // Every README program, each in a file of its own (a program two READMEs show is written once).
+      for (const [source, file] of Object.entries(readmes)) {
+        for (const { body, name } of blocks(file, "ts")) {
+          if (![...programs.values()].includes(body)) programs.set(`${source}-${name}.ts`, body)
         }
       }
-    }
-    walk(join(project, "node_modules"))
-    assert.deepStrictEqual(copies.sort(), ["node_modules/@effect/platform", "node_modules/@wxopen/core", "node_modules/effect"])
-    const resolved = await run(
-      `node --input-type=module -e 'import { createRequire } from "node:module"; console.log(createRequire(process.cwd() + "/").resolve("@wxopen/core/package.json"), import.meta.resolve("@wxopen/core/package.json"))'`,
-      project
-    )
-    assert.strictEqual(resolved.code, 0, shown("resolve @wxopen/core/package.json", resolved))
-  })
+      for (const [name, body] of programs) writeFileSync(join(project, name), body)
 
-  it("every README program type-checks under strict and NodeNext, and those without Node APIs without Node typings", async () => {
-    const compilerOptions = {
-      strict: true,
-      exactOptionalPropertyTypes: true,
-      module: "NodeNext",
-      moduleResolution: "NodeNext",
-      target: "ES2022",
-      noEmit: true
-    }
-    writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, files: [...programs.keys()] }, null, 2))
-    // The public types of core and the mock name nothing of Node's: checked with no @types at all (lib checks on).
-    writeFileSync(join(project, "public-types.ts"), `export * as Core from "@wxopen/core"\nexport * as Mock from "@wxopen/mock-server"\n`)
-    // Programs that use Node (node:http, platform-node's HTTP stacks, ioredis, vitest) need its typings, rightly.
-    const nodeFree = [...programs.keys()].filter((name) =>
-      !/"node:|"@effect\/platform-node\/(?!NodeRuntime")|redis-store|vitest/.test(programs.get(name)!)
-    )
-    assert.isAtLeast(nodeFree.length, 4)
-    writeFileSync(
-      join(project, "tsconfig.no-node.json"),
-      JSON.stringify({ compilerOptions: { ...compilerOptions, types: [] }, files: ["public-types.ts", ...nodeFree] }, null, 2)
-    )
-    const checked = await run("npx tsc -p tsconfig.json", project)
-    assert.strictEqual(checked.code, 0, shown("tsc -p tsconfig.json", checked))
-    const nodeless = await run("npx tsc -p tsconfig.no-node.json", project)
-    assert.strictEqual(nodeless.code, 0, shown("tsc -p tsconfig.no-node.json", nodeless))
-    // Nothing may bring Node's typings in by the back door, or the check above would prove nothing.
-    const files = await run("npx tsc -p tsconfig.no-node.json --listFilesOnly", project)
-    assert.strictEqual(files.code, 0, shown("tsc --listFilesOnly", files))
-    assert.notInclude(files.stdout, "node_modules/@types/node/", `${nodeFree.join(", ")} pulled in @types/node`)
-  }, minutes(4))
+      // The README's two commands: the mock (on any free port here, as 4100 may be taken), then the program.
+      commands = block("README.md", "sh", "run").split("\n").map((line) => line.replace(/#.*$/, "").trim()).filter(Boolean)
+      assert.strictEqual(commands.length, 2, "README.md's <!-- readme:run --> block: the mock, then the program")
+      assert.strictEqual(commands[0], "npx wxopen-mock")
+      const started = Date.now()
+      const mock = await runUntil(`${commands[0]} -p 0`, project, {}, /^export WXOPEN_COMPONENT_VERIFY_TICKET=\S+\n/m)
+      mockSeconds = (Date.now() - started) / 1000
+      // runUntil stopped it: it served only to read its settings. The tests start their own from the same command.
+      mockEnv = Object.fromEntries([...mock.stdout.matchAll(/^export (WXOPEN_\w+)=(\S+)$/gm)].map(([, k, v]) => [k!, v!]))
+      assert.isTrue(mock.matched, shown(commands[0]!, mock))
+    }, minutes(12))
 
-  it("the first program prints both links against the packed wxopen-mock, with the settings the mock prints", async () => {
-    // The README's two commands: the mock (on any free port here, as 4100 may be taken), then the program.
-    const commands = (blocks("README.md", "sh").find((block) => block.name === "run")?.body ?? "").split("\n")
-      .map((line) => line.replace(/#.*$/, "").trim()).filter((line) => line !== "")
-    assert.strictEqual(commands.length, 2, "README.md's <!-- readme:run --> block: the mock, then the program")
-    assert.match(commands[0]!, /^npx wxopen-mock$/)
-    writeFileSync(join(project, "program.ts"), programs.get("root-program.ts")!)
-    const startedAt = Date.now()
-    const mock = start(`${commands[0]} -p 0`, project)
-    const deadline = Date.now() + minutes(1)
-    while (!/^export WXOPEN_COMPONENT_VERIFY_TICKET=.*\n/m.test(mock.output.stdout) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    mockEnv = Object.fromEntries([...mock.output.stdout.matchAll(/^export (WXOPEN_\w+)=(\S+)$/gm)].map(([, k, v]) => [k!, v!]))
-    assert.isDefined(mockEnv.WXOPEN_COMPONENT_VERIFY_TICKET, shown("npx wxopen-mock -p 0", { code: null, ...mock.output }))
-    const program = await run(commands[1]!, project, mockEnv, minutes(2))
-    const runSeconds = (Date.now() - startedAt) / 1000
-    assert.strictEqual(program.code, 0, shown(commands[1]!, program))
-    const [pc, mobile, ...rest] = program.stdout.trim().split("\n")
-    assert.match(pc!, /^PC: {5}https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/componentloginpage\?component_appid=wx0c0ffee000000001&pre_auth_code=preauthcode%40%40%40/)
-    assert.match(mobile!, /^mobile: https:\/\/open\.weixin\.qq\.com\/wxaopen\/safe\/bindcomponent\?.*#wechat_redirect$/)
-    assert.deepStrictEqual(rest, [])
-    console.log(
-      `install test: the README's install commands took ${installSeconds.toFixed(1)} s; the mock and the first program ` +
-        `to both links ${runSeconds.toFixed(1)} s; ${(installSeconds + runSeconds).toFixed(1)} s from npm init to the links`
-    )
-  }, minutes(3))
+    it("npm sees every dependency met, and one copy of effect, @effect/platform and @wxopen/core", async () => {
+      const tree = await run("npm ls --all", project)
+      assert.strictEqual(tree.code, 0, shown("npm ls --all", tree))
+      // Every installed copy of these, at any depth: a second effect breaks fibers, services and tags.
+      const copies: Array<string> = []
+      const walk = (modules: string) => {
+        for (const entry of readdirSync(modules, { withFileTypes: true })) {
+          if (!entry.isDirectory()) continue
+          const path = join(modules, entry.name)
+          if (entry.name.startsWith("@")) walk(path)
+          else {
+            const name = path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length)
+            if (["effect", "@effect/platform", "@wxopen/core"].includes(name)) copies.push(path.slice(project.length + 1))
+            if (existsSync(join(path, "node_modules"))) walk(join(path, "node_modules"))
+          }
+        }
+      }
+      walk(join(project, "node_modules"))
+      assert.deepStrictEqual(copies.sort(), ["node_modules/@effect/platform", "node_modules/@wxopen/core", "node_modules/effect"])
+      const resolved = await run(
+        `node --input-type=module -e 'import { createRequire } from "node:module"; console.log(createRequire(process.cwd() + "/").resolve("@wxopen/core/package.json"), import.meta.resolve("@wxopen/core/package.json"))'`,
+        project
+      )
+      assert.strictEqual(resolved.code, 0, shown("resolve @wxopen/core/package.json", resolved))
+    })
 
-  it("the mock README's script and its test run as written", async () => {
-    const script = await run("npx tsx mock-server-start.ts", project, {}, minutes(2))
-    assert.strictEqual(script.code, 0, shown("npx tsx mock-server-start.ts", script))
-    assert.strictEqual(script.stdout, "a token for 7200 s; 1 api_component_token request in the journal\n")
-    const test = await run("npx vitest run mock-server-layer.test.ts", project, { CI: "1", NO_COLOR: "1" }, minutes(3))
-    assert.strictEqual(test.code, 0, shown("npx vitest run mock-server-layer.test.ts", test))
-    assert.match(test.stdout, /Tests\s+1 passed \(1\)/, shown("vitest", test))
-  }, minutes(6))
+    it("every README program type-checks under strict and NodeNext, and those without Node APIs without Node typings", async () => {
+      const compilerOptions = {
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        target: "ES2022",
+        noEmit: true
+      }
+      writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, files: [...programs.keys()] }, null, 2))
+      // The public types of core and the mock name nothing of Node's: checked with no @types at all (lib checks on).
+      writeFileSync(join(project, "public-types.ts"), `export * as Core from "@wxopen/core"\nexport * as Mock from "@wxopen/mock-server"\n`)
+      // Programs that use Node (node:http, platform-node's HTTP stacks, ioredis, vitest) need its typings, rightly.
+      const nodeFree = [...programs.keys()].filter((name) =>
+        !/"node:|"@effect\/platform-node\/(?!NodeRuntime")|redis-store|vitest/.test(programs.get(name)!)
+      )
+      assert.isAtLeast(nodeFree.length, 4)
+      writeFileSync(
+        join(project, "tsconfig.no-node.json"),
+        JSON.stringify({ compilerOptions: { ...compilerOptions, types: [] }, files: ["public-types.ts", ...nodeFree] }, null, 2)
+      )
+      const checked = await run("npx tsc -p tsconfig.json", project)
+      assert.strictEqual(checked.code, 0, shown("tsc -p tsconfig.json", checked))
+      const nodeless = await run("npx tsc -p tsconfig.no-node.json", project)
+      assert.strictEqual(nodeless.code, 0, shown("tsc -p tsconfig.no-node.json", nodeless))
+      // Nothing may bring Node's typings in by the back door, or the check above would prove nothing.
+      const files = await run("npx tsc -p tsconfig.no-node.json --listFilesOnly", project)
+      assert.strictEqual(files.code, 0, shown("tsc --listFilesOnly", files))
+      assert.notInclude(files.stdout, "node_modules/@types/node/", `${nodeFree.join(", ")} pulled in @types/node`)
+    }, minutes(6))
 
-  describe("the README's receivers fail loudly", () => {
+    it("the first program prints both links against the packed wxopen-mock, with the settings the mock prints", async () => {
+      const mock = start(`${commands[0]} -p 0`, project)
+      const started = Date.now()
+      const deadline = started + minutes(1)
+      while (!/^export WXOPEN_COMPONENT_VERIFY_TICKET=\S+\n/m.test(mock.output.stdout) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const env = Object.fromEntries([...mock.output.stdout.matchAll(/^export (WXOPEN_\w+)=(\S+)$/gm)].map(([, k, v]) => [k!, v!]))
+      assert.isDefined(env.WXOPEN_COMPONENT_VERIFY_TICKET, shown(commands[0]!, { code: null, ...mock.output }))
+      writeFileSync(join(project, "program.ts"), programs.get("root-program.ts")!)
+      const program = await run(commands[1]!, project, env, minutes(2))
+      const runSeconds = (Date.now() - started) / 1000
+      await mock.stop()
+      assert.strictEqual(program.code, 0, shown(commands[1]!, program))
+      const [pc, mobile, ...rest] = program.stdout.trim().split("\n")
+      assert.match(pc!, /^PC: {5}https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/componentloginpage\?component_appid=wx0c0ffee000000001&pre_auth_code=preauthcode%40%40%40/)
+      assert.match(mobile!, /^mobile: https:\/\/open\.weixin\.qq\.com\/wxaopen\/safe\/bindcomponent\?.*#wechat_redirect$/)
+      assert.deepStrictEqual(rest, [])
+      console.log(
+        `install test: the README's install commands took ${installSeconds.toFixed(1)} s; the mock to its settings ` +
+          `${mockSeconds.toFixed(1)} s; the mock and the first program to both links ${runSeconds.toFixed(1)} s`
+      )
+    }, minutes(4))
+
     for (const receiver of ["effect-receiver", "node-receiver"]) {
       it(`${receiver}: a missing setting stops it with exit code 1 and the variable's name`, async () => {
         const result = await run(`npx tsx root-${receiver}.ts`, project, { PORT: String(await freePort()) }, minutes(2))
@@ -272,18 +310,52 @@ describe("installed from packed tarballs into a fresh npm project", () => {
       while (!first.output.stdout.includes(`Listening on http://0.0.0.0:${port}`) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
-      assert.include(first.output.stdout, `Listening on http://0.0.0.0:${port}`, shown("effect-receiver", { code: null, ...first.output }))
-      const second = await run("npx tsx root-effect-receiver.ts", project, { ...mockEnv, PORT: port }, minutes(2))
-      await first.stop()
-      assert.strictEqual(second.code, 1, shown("a second effect-receiver on the same port", second))
-      assert.match(second.stdout + second.stderr, /EADDRINUSE|address already in use/i, shown("effect-receiver", second))
-    }, minutes(3))
+      const listening = first.output.stdout.includes(`Listening on http://0.0.0.0:${port}`)
+      const second = listening ? await run("npx tsx root-effect-receiver.ts", project, { ...mockEnv, PORT: port }, minutes(2)) : undefined
+      const output = await first.stop()
+      assert.isTrue(listening, shown("effect-receiver", output))
+      assert.strictEqual(second!.code, 1, shown("a second effect-receiver on the same port", second!))
+      assert.match(second!.stdout + second!.stderr, /EADDRINUSE|address already in use/i, shown("effect-receiver", second!))
+    }, minutes(4))
 
     it("node-receiver: says where it listens once its services are built", async () => {
       const port = String(await freePort())
-      const result = await runUntil("npx tsx root-node-receiver.ts", project, { ...mockEnv, PORT: port }, /listening on/, minutes(1))
+      const result = await runUntil("npx tsx root-node-receiver.ts", project, { ...mockEnv, PORT: port }, /listening on/)
       assert.isTrue(result.matched, shown("node-receiver", result))
       assert.include(result.stdout, `listening on http://localhost:${port}`)
     }, minutes(2))
+  })
+
+  describe("the mock README's project: its install command, its CLI, its script and its test", () => {
+    it("run as written, with nothing but what that command installs", async () => {
+      const project = folder("wxopen-mock-consumer-")
+      const init = await run("npm init -y && npm pkg set type=module", project)
+      assert.strictEqual(init.code, 0, shown("npm init", init))
+      await install("packages/mock-server/README.md", project)
+      const help = await run("npx wxopen-mock -h", project)
+      assert.strictEqual(help.code, 0, shown("npx wxopen-mock -h", help))
+      writeFileSync(join(project, "mock-demo.ts"), block("packages/mock-server/README.md", "ts", "start"))
+      writeFileSync(join(project, "mock.test.ts"), block("packages/mock-server/README.md", "ts", "layer"))
+      const script = await run("npx tsx mock-demo.ts", project, {}, minutes(2))
+      assert.strictEqual(script.code, 0, shown("npx tsx mock-demo.ts", script))
+      assert.strictEqual(script.stdout, "a token for 7200 s; 1 api_component_token request in the journal\n")
+      const test = await run("npx vitest run", project, { CI: "1", NO_COLOR: "1" }, minutes(3))
+      assert.strictEqual(test.code, 0, shown("npx vitest run", test))
+      assert.match(test.stdout, /Tests\s+1 passed \(1\)/, shown("npx vitest run", test))
+    }, minutes(15))
+  })
+
+  describe("the Redis store README's project", () => {
+    it("its install command brings everything the store loads", async () => {
+      const project = folder("wxopen-redis-consumer-")
+      const init = await run("npm init -y && npm pkg set type=module", project)
+      assert.strictEqual(init.code, 0, shown("npm init", init))
+      await install("packages/redis-store/README.md", project)
+      const loaded = await run(
+        `node --input-type=module -e 'const { RedisTokenStore } = await import("@wxopen/redis-store"); if (typeof RedisTokenStore.layer !== "function") process.exit(3)'`,
+        project
+      )
+      assert.strictEqual(loaded.code, 0, shown("import @wxopen/redis-store", loaded))
+    }, minutes(10))
   })
 })

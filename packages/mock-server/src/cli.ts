@@ -56,9 +56,7 @@ const main = async () => {
     return
   }
   const port = Number(values.port ?? "4100")
-  if (values.port?.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    fail(`--port must be 0 to 65535, got ${values.port}`)
-  }
+  if (!/^\d{1,5}$/.test(values.port ?? "4100") || port > 65535) fail(`--port must be 0 to 65535, got ${values.port}`)
   let config: MockConfig.MockConfigInput = MockConfig.defaults
   if (values.config !== undefined) {
     let text = ""

@@ -138,7 +138,7 @@ describe("wxopen-mock", () => {
       const file = join(mkdtempSync(join(tmpdir(), "wxopen-mock-")), "broken.json")
       writeFileSync(file, "{ components: ")
       assert.strictEqual((yield* run(["--config", file])).code, 2)
-      assert.strictEqual((yield* run(["--port", "nope"])).code, 2)
+      for (const port of ["nope", "", "0x10", "1e3", "-1", "65536"]) assert.strictEqual((yield* run(["--port", port])).code, 2, port)
       assert.strictEqual((yield* run(["--bogus"])).code, 2)
     }))
 })
