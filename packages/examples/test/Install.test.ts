@@ -145,6 +145,15 @@ describe("installed from packed tarballs into fresh npm projects", () => {
     return (Date.now() - started) / 1000
   }
 
+  /** A new ES-module project with what a package README's install command brings, and nothing else. */
+  const packageProject = async (name: string) => {
+    const project = folder(`wxopen-${name}-consumer-`)
+    const init = await run("npm init -y && npm pkg set type=module", project)
+    assert.strictEqual(init.code, 0, shown("npm init", init))
+    await install(`packages/${name}/README.md`, project)
+    return project
+  }
+
   beforeAll(async () => {
     process.once("exit", killAll)
     packs = folder("wxopen-packs-")
@@ -328,10 +337,7 @@ describe("installed from packed tarballs into fresh npm projects", () => {
 
   describe("the mock README's project: its install command, its CLI, its script and its test", () => {
     it("run as written, with nothing but what that command installs", async () => {
-      const project = folder("wxopen-mock-consumer-")
-      const init = await run("npm init -y && npm pkg set type=module", project)
-      assert.strictEqual(init.code, 0, shown("npm init", init))
-      await install("packages/mock-server/README.md", project)
+      const project = await packageProject("mock-server")
       const help = await run("npx wxopen-mock -h", project)
       assert.strictEqual(help.code, 0, shown("npx wxopen-mock -h", help))
       writeFileSync(join(project, "mock-demo.ts"), block("packages/mock-server/README.md", "ts", "start"))
@@ -347,10 +353,7 @@ describe("installed from packed tarballs into fresh npm projects", () => {
 
   describe("the Redis store README's project", () => {
     it("its install command brings everything the store loads", async () => {
-      const project = folder("wxopen-redis-consumer-")
-      const init = await run("npm init -y && npm pkg set type=module", project)
-      assert.strictEqual(init.code, 0, shown("npm init", init))
-      await install("packages/redis-store/README.md", project)
+      const project = await packageProject("redis-store")
       const loaded = await run(
         `node --input-type=module -e 'const { RedisTokenStore } = await import("@wxopen/redis-store"); if (typeof RedisTokenStore.layer !== "function") process.exit(3)'`,
         project
