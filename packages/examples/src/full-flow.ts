@@ -11,7 +11,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Authorization, AuthorizationUrl, AuthorizerToken, ComponentConfig, ComponentPush, ComponentToken, PreAuthCode, TokenStore } from "@wxopen/core"
-import { Clock, DateTime, Effect, Layer, Option, Redacted, Schedule } from "effect"
+import { DateTime, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { createServer } from "node:http"
 import { Merchant } from "@wxopen/mock-server"
 import * as Environment from "./Environment.js"
@@ -90,11 +90,10 @@ const main = Effect.gen(function*() {
     const before = yield* AuthorizerToken.get(authorization.authorizerAppId)
     yield* AuthorizerToken.AuthorizerToken.pipe(Effect.flatMap((tokens) => tokens.invalidate(authorization.authorizerAppId, before.value)))
     const after = yield* AuthorizerToken.get(authorization.authorizerAppId)
-    const now = yield* Clock.currentTimeMillis
     const renewed = Redacted.value(after.value) !== Redacted.value(before.value) ? "a new token" : "THE SAME TOKEN"
     yield* Environment.done(
       "authorizer token refresh",
-      `${renewed}, ${Environment.masked(after.value)}, valid ${Math.round((after.expiresAt - now) / 1000)} s more`
+      `${renewed}, ${Environment.masked(after.value)}, until ${DateTime.formatIso(DateTime.unsafeMake(after.expiresAt))}`
     )
   })
 

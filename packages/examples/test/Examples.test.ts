@@ -50,7 +50,7 @@ describe("the examples, against the embedded mock", () => {
           .replace(/preauthcode(@@@|%40%40%40)[\w-]+/g, "preauthcode$1CODE")
       assert.strictEqual(variable(stdout), variable(shown))
       assert.match(stdout, /code exchange: wxa1b2c3d4e5f60001 granted permission sets \[1, 18\]/)
-      assert.match(stdout, /authorizer token refresh: a new token, <redacted, \d+ characters>, valid 7200 s more/)
+      assert.match(stdout, /authorizer token refresh: a new token, <redacted, \d+ characters>, until \d{4}-\d\d-\d\dT[\d:.]+Z$/m)
       // The redirect URI's own query survives the form round trip.
       assert.match(stdout, /merchant authorization: redirected to https:\/\/platform\.example\/wechat\/authorized\?shop=42&lang=zh_CN&auth_code=…&expires_in=3600/)
       assert.match(stdout, /mobile link: http:\/\/127\.0\.0\.1:\d+\/wxaopen\/safe\/bindcomponent\?action=bindcomponent&no_scan=1&.*#wechat_redirect/)
