@@ -55,6 +55,11 @@ import { VerifyTicketError, WeChatError as WeChatErrorSchema, type WeChatError }
  */
 export const ticketLifetime: Duration.Duration = Duration.hours(12)
 
+// Past its lifetime, counted from the earlier of its creation and its arrival: a creation time ahead of our clock must
+// not keep a ticket young.
+const isStale = (ticket: VerifyTicket, now: number) =>
+  now - Math.min(ticket.createdAt, ticket.receivedAt) >= Duration.toMillis(ticketLifetime)
+
 /**
  * How long a refresh lease outlives a holder that stopped renewing it (a
  * process that died, a store it cannot reach): the longest the other
@@ -154,9 +159,7 @@ export const make: Effect.Effect<Service, never, WeChatClient | TokenStore | Sco
     if (Option.isNone(stored)) {
       return yield* new VerifyTicketError({ endpoint: FetchToken.path, reason: "NotReceived" })
     }
-    const now = yield* Clock.currentTimeMillis
-    // The earlier of the two: a creation time ahead of our clock must not keep a ticket young.
-    if (now - Math.min(stored.value.createdAt, stored.value.receivedAt) >= Duration.toMillis(ticketLifetime)) {
+    if (isStale(stored.value, yield* Clock.currentTimeMillis)) {
       return yield* new VerifyTicketError({ endpoint: FetchToken.path, reason: "Stale" })
     }
     if (
@@ -261,12 +264,7 @@ export const storeTicket = (
     const store = yield* TokenStore
     const now = yield* Clock.currentTimeMillis
     const stored = yield* store.getTicket(config.appId)
-    if (
-      Option.isSome(stored) &&
-      now - Math.min(stored.value.createdAt, stored.value.receivedAt) < Duration.toMillis(ticketLifetime)
-    ) {
-      return false
-    }
+    if (Option.isSome(stored) && !isStale(stored.value, now)) return false
     return yield* store.setTicket(config.appId, {
       value: ticket,
       createdAt: now - Duration.toMillis(givenTicketAge),

@@ -34,7 +34,7 @@ const fail = (message: string): never => {
 const shellWord = (value: string) => /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`
 
 const main = async () => {
-  // \`npm run mock -- --port 0\` drops its \`--\`; pnpm passes it on: either way, what follows it is ours.
+  // `npm run mock -- --port 0` drops its `--`; pnpm passes it on: either way, what follows it is ours.
   const args = process.argv.slice(2)
   if (args[0] === "--") args.shift()
   let values: { port?: string; host?: string; config?: string; help?: boolean }
