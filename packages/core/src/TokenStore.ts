@@ -131,6 +131,12 @@ export interface Service {
     authorizerAppId: string
   ) => Effect.Effect<Option.Option<AuthorizerTokens>, TokenStoreError>
   /**
+   * The appids of every account whose tokens the component holds, in no
+   * particular order: what a reconciliation with WeChat's list of authorizers
+   * compares.
+   */
+  readonly listAuthorizers: (componentAppId: string) => Effect.Effect<ReadonlyArray<string>, TokenStoreError>
+  /**
    * Stores the tokens of an authorization just exchanged, unless the stored
    * ones belong to a later authorization (`authorizedAt`). Answers whether they
    * were stored.
@@ -238,6 +244,11 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
       }),
     getAuthorizer: (componentAppId, authorizerAppId) =>
       Effect.sync(() => Option.fromNullable(authorizers.get(authorizerKey(componentAppId, authorizerAppId)))),
+    listAuthorizers: (componentAppId) =>
+      Effect.sync(() => {
+        const prefix = authorizerKey(componentAppId, "")
+        return [...authorizers.keys()].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length))
+      }),
     setAuthorizer: (componentAppId, authorizerAppId, tokens) =>
       setUnlessNewer(authorizers, authorizerKey(componentAppId, authorizerAppId), tokens, (t) => t.authorizedAt),
     refreshAuthorizer: (componentAppId, authorizerAppId, tokens, expected) =>

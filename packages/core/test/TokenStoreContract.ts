@@ -114,6 +114,18 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       assert.isFalse(yield* store.deleteAuthorizer(a, "wxauth1", 7_000))
     }))
 
+    test("listAuthorizers lists every account of the component, past a page of SCAN, and only its own", Effect.gen(function*() {
+      const store = yield* TokenStore
+      assert.deepStrictEqual(yield* store.listAuthorizers(a), [])
+      const accounts = Array.from({ length: 1_500 }, (_, i) => `wx${i.toString(16).padStart(16, "0")}`)
+      yield* Effect.forEach(accounts, (account) => store.setAuthorizer(a, account, authorized("at", "rt", 1_000)), { concurrency: 50 })
+      yield* store.setAuthorizer(b, "wxauthofb", authorized("at", "rt", 1_000))
+      yield* store.deleteAuthorizer(a, accounts[7]!, 2_000)
+      const listed = yield* store.listAuthorizers(a)
+      assert.deepStrictEqual([...listed].sort(), accounts.filter((_, i) => i !== 7))
+      assert.deepStrictEqual(yield* store.listAuthorizers(b), ["wxauthofb"])
+    }))
+
     test("a lease has one holder at a time and is free again after release", Effect.gen(function*() {
       const store = yield* TokenStore
       const inside = yield* Deferred.make<void>()

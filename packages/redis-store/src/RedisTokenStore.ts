@@ -156,6 +156,9 @@ const Authorizer = Schema.Struct({
   authorizedAt: Schema.Number
 })
 
+// A key as a SCAN pattern that matches it alone: the prefix is the user's, and may hold glob characters.
+const globEscape = (key: string) => key.replace(/[*?[\]\\]/g, "\\$&")
+
 /**
  * A store on a connected client.
  *
@@ -331,6 +334,20 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
         redis.wxopenDeleteIfEqual(keys.componentToken(c), "value", Redacted.value(expected))),
     getAuthorizer: (c, a) =>
       Effect.map(read("read an authorizer's tokens", keys.authorizer(c, a), Authorizer), Option.map(asAuthorizer)),
+    // SCAN, a page at a time, each page under the command timeout: never a KEYS that blocks Redis.
+    listAuthorizers: (c) =>
+      Effect.gen(function*() {
+        const pattern = `${globEscape(keys.authorizer(c, ""))}*`
+        const start = keys.authorizer(c, "").length
+        const found = new Set<string>()
+        let cursor = "0"
+        do {
+          const [next, page] = yield* run("list the authorizers", () => redis.scan(cursor, "MATCH", pattern, "COUNT", 1000))
+          for (const key of page) found.add(key.slice(start))
+          cursor = next
+        } while (cursor !== "0")
+        return [...found]
+      }),
     setAuthorizer: (c, a, t) =>
       wrote("store an authorizer's tokens", keys.authorizer(c, a), () =>
         redis.wxopenSetUnlessNewer(keys.authorizer(c, a), authorizerJson(t), "authorizedAt", String(t.authorizedAt), "0")),
