@@ -10,7 +10,13 @@
  * is handed out, and only over the refresh token the refresh used: a refresh
  * never overwrites a re-authorization or brings back a revoked account. An
  * invalid one (61023) is a `RefreshTokenError` (the merchant has to authorize
- * again), and is not sent again until a new authorization stores another.
+ * again), and is not sent again until a new authorization stores another. An
+ * account that no longer authorizes the component (61003, to a refresh or to
+ * a call as the account) is forgotten: its stored tokens are deleted, unless
+ * it authorized again after the request was sent.
+ *
+ * An account costs nothing in this process between calls: what is kept per
+ * account is in the store, not in memory.
  *
  * @example
  * ```ts
@@ -31,12 +37,13 @@
  */
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
 import { ComponentToken, type ComponentTokenError } from "./ComponentToken.js"
+import * as Authorizers from "./internal/authorizers.js"
 import * as Refresh from "./internal/refresh.js"
 import * as RetryOnce from "./internal/retryOnce.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { type AccessToken, type AuthorizerTokens, TokenStore, TokenStoreError } from "./TokenStore.js"
 import { endpoint, type Endpoint, type Request, WeChatClient } from "./WeChatClient.js"
-import { type RefreshTokenError, WeChatError } from "./WeChatError.js"
+import { type PermissionError, type RefreshTokenError, WeChatError } from "./WeChatError.js"
 
 /**
  * The component holds no refresh token for this account: it never authorized,
@@ -82,6 +89,12 @@ export interface Service {
   readonly get: (authorizerAppId: string) => Effect.Effect<AccessToken, AuthorizerTokenError>
   /** Marks the stored access token expired if it is still `token` (the refresh token stays). */
   readonly invalidate: (authorizerAppId: string, token: Redacted.Redacted<string>) => Effect.Effect<boolean, TokenStoreError>
+  /**
+   * Forgets an account that revoked at `revokedAt` (Unix epoch milliseconds):
+   * its stored tokens are deleted unless it authorized again later. Answers
+   * whether they were.
+   */
+  readonly forget: (authorizerAppId: string, revokedAt: number) => Effect.Effect<boolean, TokenStoreError>
 }
 
 /**
@@ -128,9 +141,21 @@ export const make: Effect.Effect<
   const componentToken = yield* ComponentToken
   const singleFlight = yield* SingleFlight.make<AuthorizerTokens, AuthorizerTokenError>()
   const appId = config.appId
-  const refreshers = new Map<string, Refresh.Refresher<AuthorizerTokens, AuthorizerTokenError>>()
   // Refresh tokens WeChat refused (61023), by account: not sent again until a new authorization stores another.
+  // Bounded: past the bound the oldest goes, which costs that account one more refused request.
   const refused = new Map<string, { readonly refreshToken: string; readonly error: RefreshTokenError }>()
+  const refuse = (authorizerAppId: string, refreshToken: string, error: RefreshTokenError) => {
+    refused.delete(authorizerAppId)
+    if (refused.size >= maxRefused) refused.delete(refused.keys().next().value!)
+    refused.set(authorizerAppId, { refreshToken, error })
+  }
+  const forget = (authorizerAppId: string, revokedAt: number) =>
+    Effect.zipRight(
+      Effect.sync(() => refused.delete(authorizerAppId)),
+      store.deleteAuthorizer(appId, authorizerAppId, revokedAt)
+    ).pipe(Effect.withSpan("AuthorizerToken.forget", {
+      attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
+    }))
 
   const fetch = (authorizerAppId: string) =>
     Effect.gen(function*() {
@@ -138,18 +163,22 @@ export const make: Effect.Effect<
       if (Option.isNone(current)) return yield* new UnknownAuthorizerError({ authorizerAppId })
       const refreshToken = current.value.refreshToken
       const known = refused.get(authorizerAppId)
-      if (known !== undefined && known.refreshToken === Redacted.value(refreshToken)) return yield* known.error
+      if (known !== undefined) {
+        if (known.refreshToken === Redacted.value(refreshToken)) return yield* known.error
+        refused.delete(authorizerAppId)
+      }
       const sentAt = yield* Clock.currentTimeMillis
-      const answer = yield* RetryOnce.execute(client, componentToken.get, componentToken.invalidate, RefreshToken, {
+      const refresh = RetryOnce.execute(client, componentToken.get, componentToken.invalidate, RefreshToken, {
         body: {
           component_appid: appId,
           authorizer_appid: authorizerAppId,
           authorizer_refresh_token: Redacted.value(refreshToken)
         },
         secrets: [refreshToken]
-      }).pipe(
+      })
+      const answer = yield* Authorizers.forgetIfRevoked(forget, authorizerAppId, refresh).pipe(
         Effect.tapErrorTag("RefreshTokenError", (error) =>
-          Effect.sync(() => refused.set(authorizerAppId, { refreshToken: Redacted.value(refreshToken), error })))
+          Effect.sync(() => refuse(authorizerAppId, Redacted.value(refreshToken), error)))
       )
       const tokens: AuthorizerTokens = {
         accessToken: answer.authorizer_access_token,
@@ -172,21 +201,17 @@ export const make: Effect.Effect<
       })
     )
 
-  const refresherOf = (authorizerAppId: string) => {
-    let refresher = refreshers.get(authorizerAppId)
-    if (refresher === undefined) {
-      refresher = Refresh.make({
-        store,
-        read: store.getAuthorizer(appId, authorizerAppId),
-        fetch: fetch(authorizerAppId),
-        leaseKey: refreshLeaseKey(appId, authorizerAppId),
-        margin: Duration.toMillis(config.refreshMargin),
-        name: "authorizer_access_token"
-      })
-      refreshers.set(authorizerAppId, refresher)
-    }
-    return refresher
-  }
+  // Made for each call and dropped after it, so that an account kept nothing in memory between calls; it is a few
+  // closures, cheaper than the store read that follows.
+  const refresherOf = (authorizerAppId: string) =>
+    Refresh.make({
+      store,
+      read: store.getAuthorizer(appId, authorizerAppId),
+      fetch: fetch(authorizerAppId),
+      leaseKey: refreshLeaseKey(appId, authorizerAppId),
+      margin: Duration.toMillis(config.refreshMargin),
+      name: "authorizer_access_token"
+    })
 
   const asAccessToken = (tokens: AuthorizerTokens): AccessToken => ({ value: tokens.accessToken, expiresAt: tokens.expiresAt })
 
@@ -198,9 +223,22 @@ export const make: Effect.Effect<
       }).pipe(Effect.map(asAccessToken))
     },
     invalidate: (authorizerAppId, token) =>
-      store.invalidateAuthorizer(appId, authorizerAppId, token).pipe(Effect.withSpan("AuthorizerToken.invalidate"))
+      store.invalidateAuthorizer(appId, authorizerAppId, token).pipe(Effect.withSpan("AuthorizerToken.invalidate")),
+    forget
   }
 })
+
+// How many refused refresh tokens are remembered.
+const maxRefused = 10_000
+
+/**
+ * Whether an error says the account no longer authorizes the component
+ * (61003), after which its stored tokens are forgotten.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRevoked: (error: unknown) => error is PermissionError = Authorizers.isRevoked
 
 /**
  * The authorizer token service, from the client, the token
@@ -234,12 +272,14 @@ export const withToken = <A, E, R>(
   f: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | AuthorizerTokenError, R | AuthorizerToken> =>
   Effect.flatMap(AuthorizerToken, (tokens) =>
-    RetryOnce.withToken(tokens.get(authorizerAppId), (token) => tokens.invalidate(authorizerAppId, token), f))
+    RetryOnce.withToken(tokens.get(authorizerAppId), (token) => tokens.invalidate(authorizerAppId, token), (token) =>
+      Authorizers.forgetIfRevoked(tokens.forget, authorizerAppId, f(token))))
 
 /**
  * Sends one request, as an account, to an endpoint that takes the account's
  * token (`access_token` for Official Account and Mini Program APIs), under
- * the same rule as {@link withToken}.
+ * the same rule as {@link withToken}. `AuthorizerClient` does the same for a
+ * path and a schema.
  *
  * @since 0.1.0
  * @category combinators
@@ -250,5 +290,4 @@ export const execute = <A, I>(
   request?: Request
 ): Effect.Effect<A, AuthorizerTokenError, WeChatClient | AuthorizerToken> =>
   Effect.flatMap(WeChatClient, (client) =>
-    Effect.flatMap(AuthorizerToken, (tokens) =>
-      RetryOnce.execute(client, tokens.get(authorizerAppId), (token) => tokens.invalidate(authorizerAppId, token), endpoint, request)))
+    withToken(authorizerAppId, (accessToken) => client.execute(endpoint, { ...request, accessToken })))

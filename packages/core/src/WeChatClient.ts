@@ -48,6 +48,7 @@ import { type Policy, RetryPolicy } from "./RetryPolicy.js"
 import {
   fromErrcode,
   HttpStatusError,
+  InvalidRequestError,
   isTransient,
   MalformedResponseError,
   TransportError,
@@ -212,6 +213,8 @@ const makeWith = (config: Settings, httpClient: HttpClient.HttpClient, policy: P
   }
 
   const execute = <A, I>(endpoint: Endpoint<A, I>, request: Request = {}): Effect.Effect<A, WeChatError> => {
+    const refused = refuse(endpoint, request)
+    if (refused !== undefined) return Effect.fail(refused)
     const attempt = Effect.flatMap(send(endpoint, request), ([status, text]) => decode(endpoint, status, text)).pipe(
       Effect.tapError((error) =>
         Effect.annotateCurrentSpan({
@@ -240,6 +243,31 @@ const retryAfter = <A>(
 ): Effect.Effect<A, WeChatError> => {
   let replayed = false
   return Effect.retry(Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first))), schedule)
+}
+
+// A path on the API base URL: from its slash, without a query or fragment (those would put the token after a `#`, or
+// a second one in the query).
+const plainPath = /^\/[^?#\s]*$/
+
+// What must not be sent: the request would go wrong, or carry a token wxopen did not attach.
+const refuse = <A, I>(endpoint: Endpoint<A, I>, request: Request): InvalidRequestError | undefined => {
+  if (!plainPath.test(endpoint.path)) {
+    return new InvalidRequestError({
+      endpoint: endpoint.path.replace(/[?#][\s\S]*$/, ""),
+      reason: "NotAPath",
+      detail: "give a path on the API base URL, from its leading slash, without a query or fragment: query " +
+        "parameters go in `query`"
+    })
+  }
+  if (endpoint.token !== undefined && request.query !== undefined && Object.prototype.hasOwnProperty.call(request.query, endpoint.token)) {
+    return new InvalidRequestError({
+      endpoint: endpoint.path,
+      reason: "TokenInQuery",
+      detail: `the query already carries ${endpoint.token}: wxopen attaches the token itself, and replaces it when ` +
+        "WeChat refuses it; leave it out of the query"
+    })
+  }
+  return undefined
 }
 
 // The answers in which WeChat says it did nothing: a single-use request may be sent again after these alone.

@@ -193,25 +193,55 @@ export class QuotaError extends Schema.TaggedError<QuotaError>()("QuotaError", {
 }
 
 /**
- * The component or the account lacks a permission: 48001 API not granted,
- * 61007 API not granted to the component, 61003 the account has not
- * authorized the component. Nothing is retried.
+ * The component or the account lacks a permission: 48001 the API is not
+ * available to the caller (the account's type or verification does not allow
+ * it, or the component's permission sets do not include it), 61007 the
+ * account did not grant the API's permission set to the component
+ * (`permission` is the set's `funcscope_category` id when WeChat names it),
+ * 61003 the account has not authorized the component or revoked it (calls as
+ * the account then forget its stored tokens). Nothing is retried.
  *
  * @since 0.1.0
  * @category errors
  */
 export class PermissionError extends Schema.TaggedError<PermissionError>()("PermissionError", {
   ...answered,
-  reason: Schema.Literal("ApiUnauthorized", "ComponentUnauthorized", "NotAuthorized")
+  reason: Schema.Literal("ApiUnauthorized", "ComponentUnauthorized", "NotAuthorized"),
+  permission: Schema.optionalWith(Schema.Number, { exact: true })
 }) {
   /** @since 0.1.0 */
   override get message(): string {
+    const set = this.permission === undefined ? "this API's permission set" : `permission set ${this.permission}`
     const advice = {
-      ApiUnauthorized: "this API is not granted: check the component's permission sets on the Open Platform console",
-      ComponentUnauthorized: "the account did not grant this API's permission set to the component: ask the merchant to authorize it",
-      NotAuthorized: "the account has not authorized this component (or revoked it): send the merchant a new authorization link"
+      ApiUnauthorized: "this API is not available to the caller: check that the account's type and verification allow it, " +
+        "and that the component's permission sets on the Open Platform console include it",
+      ComponentUnauthorized: `the account did not grant ${set} to the component: ask the merchant to authorize again ` +
+        "with it (an authorization link without biz_appid restrictions lets them tick it)",
+      NotAuthorized: "the account has not authorized this component, or revoked it (its stored tokens are forgotten): " +
+        "send the merchant a new authorization link"
     }[this.reason]
     return describe(this, "permission", advice)
+  }
+}
+
+/**
+ * A request wxopen refused to send, because it would have gone wrong: a path
+ * that is not a path on the API base URL (`NotAPath`), a query that already
+ * carries the access token wxopen attaches (`TokenInQuery`), a page size
+ * outside what WeChat accepts (`PageSize`). A bug on the calling side; nothing
+ * reached WeChat. `endpoint` is the path without its query.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
+  endpoint: Schema.String,
+  reason: Schema.Literal("NotAPath", "TokenInQuery", "PageSize"),
+  detail: Schema.String
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${this.endpoint} was not sent to WeChat: ${this.detail}`
   }
 }
 
@@ -413,6 +443,7 @@ export type WeChatError =
   | RefreshTimeoutError
   | HttpStatusError
   | MalformedResponseError
+  | InvalidRequestError
 
 /**
  * The schema of {@link WeChatError}, to serialize errors or log them as data.
@@ -436,7 +467,8 @@ export const WeChatError = Schema.Union(
   TransportError,
   RefreshTimeoutError,
   HttpStatusError,
-  MalformedResponseError
+  MalformedResponseError,
+  InvalidRequestError
 )
 
 /**
@@ -471,7 +503,10 @@ const byCode: Record<number, Classify> = {
   45009: (f) => new QuotaError({ ...f, reason: "Daily" }),
   45011: (f) => new QuotaError({ ...f, reason: "PerMinute" }),
   48001: (f) => new PermissionError({ ...f, reason: "ApiUnauthorized" }),
-  61007: (f) => new PermissionError({ ...f, reason: "ComponentUnauthorized" }),
+  61007: (f) => {
+    const permission = /funcscope_category\D{0,3}(\d+)/.exec(f.errmsg)?.[1]
+    return new PermissionError({ ...f, reason: "ComponentUnauthorized", ...(permission === undefined ? {} : { permission: Number(permission) }) })
+  },
   61003: (f) => new PermissionError({ ...f, reason: "NotAuthorized" }),
   47001: (f) => new RequestFormatError({ ...f, reason: "InvalidJson" }),
   41018: (f) => new RequestFormatError({ ...f, reason: "MissingComponentAppId" }),

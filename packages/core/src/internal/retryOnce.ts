@@ -1,9 +1,10 @@
 /**
  * The access-token rule, for any kind of token: run `f` with a token; if
  * WeChat refuses it (the access-token family), invalidate it (compare-and-set),
- * get a new one and run `f` once more. A second refusal is returned as it is.
+ * get a new one and run `f` once more, unless the new one is the token just
+ * refused (nothing would change). A second refusal is returned as it is.
  */
-import { Effect, type Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import type { AccessToken, TokenStoreError } from "../TokenStore.js"
 import type { Endpoint, Request, Service as WeChatClient } from "../WeChatClient.js"
 import { AccessTokenError, type WeChatError } from "../WeChatError.js"
@@ -17,10 +18,12 @@ export const withToken = <A, E, R, EG>(
     Effect.catchIf(
       f(token.value),
       (error): error is E & AccessTokenError => error instanceof AccessTokenError,
-      () =>
+      (refused) =>
         invalidate(token.value).pipe(
           Effect.zipRight(get),
-          Effect.flatMap((fresh) => f(fresh.value))
+          Effect.flatMap((fresh) =>
+            Redacted.value(fresh.value) === Redacted.value(token.value) ? Effect.fail(refused) : f(fresh.value)
+          )
         )
     ))
 
