@@ -20,6 +20,27 @@ export * as Authorization from "./Authorization.js"
 export * as AuthorizationUrl from "./AuthorizationUrl.js"
 
 /**
+ * Calls as an account that authorized the component: typed, or raw through an `HttpClient`.
+ *
+ * @since 0.1.0
+ */
+export * as AuthorizerClient from "./AuthorizerClient.js"
+
+/**
+ * The accounts that authorize the component, as WeChat lists them, and the store reconciled with the list.
+ *
+ * @since 0.1.0
+ */
+export * as AuthorizerList from "./AuthorizerList.js"
+
+/**
+ * The profile of an authorized account: its kind, types and granted permission sets.
+ *
+ * @since 0.1.0
+ */
+export * as AuthorizerProfile from "./AuthorizerProfile.js"
+
+/**
  * The access tokens of the accounts that authorized the component.
  *
  * @since 0.1.0
