@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--smoke] [--out FILE] [client] [quota] [mock] [memory]`: runs
+ * `pnpm bench [--smoke] [--out FILE] [client] [quota] [mock] [memory] [accounts]`: runs
  * the benchmarks (all by default), prints each figure beside its baseline,
  * and writes them to `bench/results.json` at the repository's root (or
  * `FILE`). `--smoke` runs each briefly, to show that it still works, two at
@@ -21,7 +21,8 @@ const benchmarks: Record<string, () => Promise<{ readonly run: (options: Options
   client: () => import("./ClientBench.js"),
   quota: () => import("./QuotaBench.js"),
   mock: () => import("./MockBench.js"),
-  memory: () => import("./MemoryBench.js")
+  memory: () => import("./MemoryBench.js"),
+  accounts: () => import("./AccountsBench.js")
 }
 
 const { positionals, values } = parseArgs({
@@ -34,7 +35,7 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 // The longest smoke runs first.
-const smokeOrder = ["mock", "quota", "client", "memory"]
+const smokeOrder = ["mock", "quota", "client", "memory", "accounts"]
 const selected = positionals.length === 0 ? Object.keys(benchmarks) : positionals
 const out = values.out ?? Path.resolve(Process.script("."), "../../../bench/results.json")
 
