@@ -2,7 +2,7 @@
  * `pnpm bench [--smoke] [--out FILE] [client] [quota] [mock] [memory] [accounts]`: runs
  * the benchmarks (all by default), prints each figure beside its baseline,
  * and writes them to `bench/results.json` at the repository's root (or
- * `FILE`). `--smoke` runs each briefly, to show that it still works, two at
+ * `FILE`), where they replace that benchmark's figures and leave the others. `--smoke` runs each briefly, to show that it still works, two at
  * a time and without pinning processes to cores; its numbers mean nothing.
  *
  * It is a benchmark, not a test: a missed target is reported, never an exit
@@ -80,17 +80,41 @@ await Promise.all(Array.from({ length: lanes }, async () => {
 }))
 if (failures.length > 0) throw failures[0]
 const figures = selected.flatMap((name) => produced.get(name)!)
-
 console.log(table(figures))
+
+// A run of some benchmarks replaces their figures in the file, and keeps the others of a run of the same kind.
+const previous = (() => {
+  try {
+    return JSON.parse(Fs.readFileSync(out, "utf8")) as {
+      readonly date: string
+      readonly dates?: Readonly<Record<string, string>>
+      readonly smoke: boolean
+      readonly figures: ReadonlyArray<Figure>
+    }
+  } catch {
+    return undefined
+  }
+})()
+const kept = previous?.smoke === values.smoke ? previous.figures.filter((f) => !selected.includes(f.benchmark)) : []
+const now = new Date().toISOString()
+// When each benchmark's figures were measured.
+const dates = Object.fromEntries(
+  [...new Set([...kept.map((f) => f.benchmark), ...selected])].map((name) => [
+    name,
+    selected.includes(name) ? now : previous?.dates?.[name] ?? previous?.date ?? now
+  ])
+)
+const written = Object.keys(benchmarks).flatMap((name) => selected.includes(name) ? produced.get(name)! : kept.filter((f) => f.benchmark === name))
 Fs.mkdirSync(Path.dirname(out), { recursive: true })
 Fs.writeFileSync(
   out,
   JSON.stringify(
     {
-      date: new Date().toISOString(),
+      date: now,
+      dates,
       smoke: values.smoke,
       machine: { node: process.version, cpus: Os.cpus().length, cpu: Os.cpus()[0]?.model ?? "unknown", pinned: !values.smoke && Process.pinned },
-      figures
+      figures: written
     },
     null,
     2
