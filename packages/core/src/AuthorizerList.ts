@@ -122,7 +122,7 @@ export interface Reconciliation {
   readonly refilled: ReadonlyArray<string>
   /** Listed accounts without a refresh token in the list. */
   readonly withoutRefreshToken: ReadonlyArray<string>
-  /** Accounts the store holds that WeChat did not list. */
+  /** Accounts the store holds that WeChat did not list, sorted. */
   readonly unlisted: ReadonlyArray<string>
   /** Of those, the ones forgotten (`forget: true`, and WeChat confirmed with 61003). */
   readonly forgotten: ReadonlyArray<string>
@@ -145,21 +145,23 @@ export const reconcile = (
     const listed = new Set<string>()
     const refilled: Array<string> = []
     const withoutRefreshToken: Array<string> = []
+    // In the list's order, whatever order the stores answer in.
     yield* stream(options.pageSize === undefined ? {} : { pageSize: options.pageSize }).pipe(
-      Stream.mapEffect((entry) => {
-        listed.add(entry.authorizerAppId)
-        return Option.match(entry.refreshToken, {
-          onNone: () => Effect.sync(() => withoutRefreshToken.push(entry.authorizerAppId)),
+      Stream.mapEffect((entry) =>
+        Option.match(entry.refreshToken, {
+          onNone: () => Effect.succeed({ entry, stored: false }),
           onSome: (token) =>
-            Effect.map(
-              Authorizers.refill(store, appId, entry.authorizerAppId, token, entry.authorizedAt),
-              (stored) => stored && refilled.push(entry.authorizerAppId)
-            )
+            Effect.map(Authorizers.refill(store, appId, entry.authorizerAppId, token, entry.authorizedAt), (stored) => ({ entry, stored }))
+        }), { concurrency: 16 }),
+      Stream.runForEach(({ entry, stored }) =>
+        Effect.sync(() => {
+          listed.add(entry.authorizerAppId)
+          if (Option.isNone(entry.refreshToken)) withoutRefreshToken.push(entry.authorizerAppId)
+          if (stored) refilled.push(entry.authorizerAppId)
         })
-      }, { concurrency: 16 }),
-      Stream.runDrain
+      )
     )
-    const unlisted = (yield* store.listAuthorizers(appId)).filter((account) => !listed.has(account))
+    const unlisted = (yield* store.listAuthorizers(appId)).filter((account) => !listed.has(account)).sort()
     const forgotten: Array<string> = []
     if (options.forget === true) {
       // Only on WeChat's word: a page read while the list changed can miss an account that still authorizes.
@@ -171,5 +173,5 @@ export const reconcile = (
             Effect.map(store.getAuthorizer(appId, account), (now) => Option.isNone(now) && forgotten.push(account)))
         ), { concurrency: 4, discard: true })
     }
-    return { listed: listed.size, refilled, withoutRefreshToken, unlisted, forgotten }
+    return { listed: listed.size, refilled, withoutRefreshToken, unlisted, forgotten: forgotten.sort() }
   }).pipe(Effect.withSpan("AuthorizerList.reconcile"))

@@ -49,6 +49,6 @@ export const refill = (
       refreshToken,
       authorizedAt
     })
-    if (stored) yield* Effect.logInfo(`stored the refresh token WeChat holds for ${authorizerAppId}, which the store had lost`)
+    if (stored) yield* Effect.logDebug(`stored the refresh token WeChat holds for ${authorizerAppId}, which the store had lost`)
     return stored
   })
