@@ -1,4 +1,3 @@
-import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Schema } from "effect"
@@ -79,11 +78,7 @@ describe("AuthorizerClient", () => {
       const carried = yield* Effect.flip(client.httpClient.execute(HttpClientRequest.get("/cgi-bin/media/get?access_token=leaked-token")))
       assert.isTrue(carried._tag === "RequestError" && carried.reason === "InvalidUrl")
       assert.notInclude(carried.message, "leaked-token")
-      const inParams = yield* Effect.flip(
-        HttpClient.get("/cgi-bin/media/get", { urlParams: { access_token: "leaked-token" } }).pipe(
-          Effect.provideService(HttpClient.HttpClient, client.httpClient)
-        )
-      )
+      const inParams = yield* Effect.flip(client.httpClient.get("/cgi-bin/media/get", { urlParams: { access_token: "leaked-token" } }))
       assert.isTrue(inParams._tag === "RequestError" && inParams.reason === "InvalidUrl")
       assert.notInclude(inParams.message, "leaked-token")
       assert.strictEqual(stub.requests.length, 1)

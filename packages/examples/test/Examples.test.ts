@@ -49,13 +49,31 @@ describe("the examples, against the embedded mock", () => {
           .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "TIME")
           .replace(/preauthcode(@@@|%40%40%40)[\w-]+/g, "preauthcode$1CODE")
       assert.strictEqual(variable(stdout), variable(shown))
-      assert.match(stdout, /code exchange: wxa1b2c3d4e5f60001 granted permission sets \[1, 18\]/)
+      assert.match(stdout, /code exchange: wxa1b2c3d4e5f60001 granted permission sets \[1, 2, 3, 4, 7, 11, 15, 24\]/)
       assert.match(stdout, /authorizer token refresh: a new token, <redacted, \d+ characters>, until \d{4}-\d\d-\d\dT[\d:.]+Z$/m)
       // The redirect URI's own query survives the form round trip.
       assert.match(stdout, /merchant authorization: redirected to https:\/\/platform\.example\/wechat\/authorized\?shop=42&lang=zh_CN&auth_code=…&expires_in=3600/)
       assert.match(stdout, /mobile link: http:\/\/127\.0\.0\.1:\d+\/wxaopen\/safe\/bindcomponent\?action=bindcomponent&no_scan=1&.*#wechat_redirect/)
       // No secret in the output: tickets, refresh tokens, codes, the app secret, access tokens (NN_ and 120 characters).
       assert.notMatch(stdout, /ticket@@@|refreshtoken@@@|queryauthcode@@@|wxopen-mock-app-secret|\b\d{1,2}_[A-Za-z0-9_-]{100,}/)
+    }))
+
+  it.live("act-for-account: the profile, a call as the account that survives a retired token, a reconciliation", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* run("act-for-account")
+      assert.strictEqual(code, 0, `${stdout}\n${stderr}`)
+      assert.deepStrictEqual(lines(stdout).map((line) => /^✔ \d+\. ([^:]+):/.exec(line)?.[1]), [
+        "WeChat",
+        "authorization",
+        "profile",
+        "menu",
+        "a retired token",
+        "reconciliation"
+      ])
+      assert.match(stdout, /profile: Mock Coffee \(Subscription Official Account, WeChat\), permission sets \[[\d, ]*15[\d, ]*\]/)
+      // Refused once (40001), one refresh, sent once more: never twice.
+      assert.match(stdout, /a retired token: answers \[ok, 40001, ok\], 1 token refresh, the call went through/)
+      assert.match(stdout, /reconciliation: 1 listed, 0 refilled, 0 held but not listed/)
     }))
 
   it.live("create-links: both links, and exit 0", () =>
@@ -96,7 +114,36 @@ describe("the examples, against the embedded mock", () => {
     }))
 })
 
-describe("the full flow, pointed at WeChat (WXOPEN_* set)", () => {
+describe("the examples, pointed at WeChat (WXOPEN_* set)", () => {
+  it.live("act-for-account starts from WeChat's list, calls as the first Official Account, and skips what only the mock does", () =>
+    Effect.gen(function*() {
+      // A stand-in for WeChat: the mock, with both accounts authorized, reached only through the WXOPEN_* variables.
+      const mock = yield* Effect.acquireRelease(Effect.promise(() => MockServer.start()), (m) => Effect.promise(() => m.close()))
+      const component = mock.config.components[0]!
+      for (const authorizer of [...mock.config.authorizers].reverse()) {
+        yield* Effect.promise(() => mock.admin.authorize({ componentAppId: component.appId, authorizerAppId: authorizer.appId }))
+        yield* Effect.promise(() => mock.admin.advanceClock(10)) // listed by authorization time
+      }
+      const { ticket } = yield* Effect.promise(() => mock.admin.ticket(component.appId))
+      const { code, stderr, stdout } = yield* run("act-for-account", {
+        WXOPEN_COMPONENT_APPID: component.appId,
+        WXOPEN_COMPONENT_APPSECRET: component.appSecret,
+        WXOPEN_API_BASE_URL: mock.url,
+        WXOPEN_COMPONENT_VERIFY_TICKET: ticket
+      })
+      assert.strictEqual(code, 0, `${stdout}\n${stderr}`)
+      assert.match(stdout, /authorizers: 2 listed by WeChat, 2 refresh tokens stored/)
+      // The Mini Program authorized first and is listed first: the first Official Account is the other one.
+      // Read while looking for it: the Mini Program's profile, then the Official Account's, then the latter's again.
+      const profiles = yield* Effect.promise(() => mock.admin.journal({ endpoint: "api_get_authorizer_info" }))
+      assert.strictEqual(profiles.length, 3)
+      assert.match(stdout, /profile: Mock Coffee \(Subscription Official Account/)
+      assert.match(stdout, /menu: open/)
+      assert.match(stdout, /a retired token: skipped \(only the mock/)
+      assert.notInclude(stdout, ticket)
+    }).pipe(Effect.scoped))
+
+
   it.live("without a verify ticket it calls nothing, and says what it skipped", () =>
     Effect.gen(function*() {
       const { code, stderr, stdout } = yield* run("full-flow", {

@@ -5,8 +5,27 @@
  */
 import type { Rule } from "./Faults.js"
 import type { Entry, Query } from "./Journal.js"
+import type { Stub, StubChanges, StubInput } from "./MockConfig.js"
 import type { PushRecord } from "./internal/Pusher.js"
 import type { State } from "./internal/WeChatState.js"
+
+/**
+ * The stubs of the admin API (`/__admin/stubs`): what account calls are
+ * answered with. When several match a call, the newest wins.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stubs {
+  /** Adds a stub (status 200 unless given); answers it with its id. */
+  readonly create: (stub: StubInput) => Promise<Stub>
+  /** The stubs, oldest first; only those with this method and path, exactly, when given. */
+  readonly list: (filter?: { readonly method?: "GET" | "POST"; readonly path?: string }) => Promise<ReadonlyArray<Stub>>
+  readonly get: (id: number) => Promise<Stub>
+  /** Changes the fields given (a `PATCH`); answers the stub changed. */
+  readonly update: (id: number, changes: StubChanges) => Promise<Stub>
+  readonly remove: (id: number) => Promise<void>
+}
 
 /**
  * The admin API of one running mock.
@@ -29,13 +48,25 @@ export interface AdminClient {
   readonly pushes: () => Promise<ReadonlyArray<PushRecord>>
   /** Points a component's pushes at `pushUrl` (until the next reset), for a receiver started after the mock. */
   readonly setPushUrl: (componentAppId: string, pushUrl: string) => Promise<void>
-  /** What an account's confirmation on the authorization page does. */
+  /**
+   * What an account's confirmation on the authorization page does; it grants
+   * `permissions` (funcscope_category ids) when given, its configured ones
+   * otherwise.
+   */
   readonly authorize: (options: {
     readonly componentAppId: string
     readonly authorizerAppId: string
     readonly preAuthCode?: string
+    readonly permissions?: ReadonlyArray<number>
   }) => Promise<{ readonly authorizationCode: string; readonly infoType: string; readonly push?: PushRecord }>
+  /** Revokes an authorization (pushing `unauthorized`): the account's access tokens answer 61003 from then on. */
   readonly revoke: (componentAppId: string, authorizerAppId: string) => Promise<void>
+  /**
+   * Retires the account's access tokens, as WeChat does at times: they
+   * answer 40001 from now on; the refresh token still gets a new one.
+   */
+  readonly invalidateToken: (componentAppId: string, authorizerAppId: string) => Promise<void>
+  readonly stubs: Stubs
   readonly state: () => Promise<State>
 }
 
@@ -72,6 +103,18 @@ export const make = (url: string): AdminClient => {
     setPushUrl: (appId, pushUrl) => call("PUT", `/components/${appId}/push-url`, { pushUrl }),
     authorize: (options) => call("POST", "/authorizations", options),
     revoke: (componentAppId, authorizerAppId) => call("DELETE", `/authorizations/${componentAppId}/${authorizerAppId}`),
+    invalidateToken: (componentAppId, authorizerAppId) =>
+      call("POST", `/authorizations/${componentAppId}/${authorizerAppId}/invalidate-token`),
+    stubs: {
+      create: (stub) => call("POST", "/stubs", stub),
+      list: (filter = {}) => {
+        const params = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined))
+        return call("GET", params.size === 0 ? "/stubs" : `/stubs?${params}`)
+      },
+      get: (id) => call("GET", `/stubs/${id}`),
+      update: (id, changes) => call("PATCH", `/stubs/${id}`, changes),
+      remove: (id) => call("DELETE", `/stubs/${id}`)
+    },
     state: () => call("GET", "/state/db")
   }
 }

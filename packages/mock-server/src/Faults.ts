@@ -1,11 +1,13 @@
 /**
- * Misbehaviour on demand, the way WireMock users expect it: a fault for an
- * endpoint (or every one, `"*"`) for the next N calls, or with a probability.
+ * Misbehaviour on demand, the way WireMock users expect it: a fault for a
+ * component endpoint (`"api_create_preauthcode"`), an account API path
+ * (`"/cgi-bin/get_current_selfmenu_info"`) or every call (`"*"`), for the next
+ * N calls, or with a probability.
  *
  * @since 0.1.0
  */
 import { Either, Schema } from "effect"
-import { Endpoint, formatIssues } from "./MockConfig.js"
+import { AccountPath, Endpoint, formatIssues } from "./MockConfig.js"
 
 // At most a minute: a longer delay is a hang, which `reset` or a client timeout models better.
 const Delay = Schema.Int.pipe(Schema.between(0, 60_000))
@@ -45,14 +47,15 @@ export const Fault = Schema.Union(
 export type Fault = typeof Fault.Type
 
 /**
- * A fault and when it applies: `times` calls (then it is removed), or each
- * call with `probability`; for ever when neither is given.
+ * A fault, the calls it applies to (a component endpoint's name, an account
+ * API's path, or `"*"`), and when: `times` calls (then it is removed), or
+ * each call with `probability`; for ever when neither is given.
  *
  * @since 0.1.0
  * @category models
  */
 export const Rule = Schema.Struct({
-  endpoint: Schema.Union(Endpoint, Schema.Literal("*")),
+  endpoint: Schema.Union(Endpoint, Schema.Literal("*"), AccountPath),
   fault: Fault,
   times: Schema.optional(Schema.Int.pipe(Schema.positive())),
   probability: Schema.optional(Schema.Number.pipe(Schema.between(0, 1)))
@@ -108,7 +111,7 @@ export const make = (random: () => number = Math.random) => {
     clear: (): void => {
       rules = []
     },
-    /** The fault for this call to `endpoint`, if a rule fires; counts the call against the rule. */
+    /** The fault for this call to `endpoint` (a name, or an account call's path), if a rule fires; counts the call against the rule. */
     take: (endpoint: string): Fault | undefined => {
       for (const rule of rules) {
         if (rule.endpoint !== "*" && rule.endpoint !== endpoint) continue

@@ -22,7 +22,7 @@ export interface Entry {
   readonly time: string
   readonly method: string
   readonly path: string
-  /** The WeChat endpoint (last path segment), when it is one. */
+  /** The component endpoint (last path segment), when it is one; an account call's path. */
   readonly endpoint?: string
   readonly query: Readonly<Record<string, string>>
   /** The JSON body, masked; or the raw text's length when it is not JSON or over 4 KiB. */

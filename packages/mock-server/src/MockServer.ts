@@ -1,9 +1,12 @@
 /**
  * The mock WeChat as an HTTP server: json-server's Express app carries
  * WeChat's endpoints (`POST /cgi-bin/component/…`), its authorization pages
- * (`/cgi-bin/componentloginpage`, `/wxaopen/safe/bindcomponent`) and the admin
- * API (`/__admin/…`), and json-server's router shows the state, read only,
- * under `/__admin/state`.
+ * (`/cgi-bin/componentloginpage`, `/wxaopen/safe/bindcomponent`), the admin
+ * API (`/__admin/…`) and, last, every other path as an account's call to an
+ * Official Account or Mini Program API (`?access_token=`), answered by a stub,
+ * a built-in answer or WeChat's 40066. json-server's router shows the state,
+ * read only, under `/__admin/state`, and serves the stubs, a resource, under
+ * `/__admin/stubs`.
  *
  * Start it with {@link start} (a URL, an admin client and `close`), with the
  * scoped {@link layer} in an Effect test suite, or with the `wxopen-mock` CLI.
@@ -20,6 +23,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Either, Layer, Schema } from "effect"
+import type { ParseResult } from "effect"
 import jsonServer from "json-server"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -27,6 +31,7 @@ import * as AdminClient from "./AdminClient.js"
 import * as Faults from "./Faults.js"
 import * as Journal from "./Journal.js"
 import * as MockConfig from "./MockConfig.js"
+import * as AccountApi from "./internal/AccountApi.js"
 import * as Page from "./internal/AuthorizationPage.js"
 import * as Pusher from "./internal/Pusher.js"
 import * as WeChatState from "./internal/WeChatState.js"
@@ -68,6 +73,14 @@ export interface RunningMock {
  * @category constants
  */
 export const maxBodyBytes = 1024 * 1024
+
+/**
+ * The most stubs the admin API holds; creating one more is refused.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxStubs = 1_000
 
 /** The furthest the admin API moves the clock in one call: ten years. */
 const maxAdvanceSeconds = 10 * 365 * 24 * 3600
@@ -116,9 +129,27 @@ const splitUrl = (raw: string): { readonly path: string; readonly search: string
   const mark = raw.indexOf("?")
   const path = mark === -1 ? raw : raw.slice(0, mark)
   if (plainPath.test(path) && !raw.includes("#")) return { path, search: mark === -1 ? "" : raw.slice(mark + 1) }
-  const url = new URL(raw, "http://mock.invalid")
+  // Appended rather than resolved: a path that starts with // would otherwise be read as a host.
+  const url = new URL(`http://mock.invalid${raw.startsWith("/") ? "" : "/"}${raw}`)
   return { path: url.pathname, search: url.search.slice(1) }
 }
+
+/** A WeChat call's answer: an HTTP status (200 but for a stub's) and a JSON body. */
+interface Reply {
+  readonly status: number
+  readonly body: unknown
+}
+
+// Paths under /sns/ take a user's OAuth token or a component token, not an account's: no account check applies there.
+const isAccountCall = (path: string) => !path.startsWith("/sns/")
+
+const decodeWith = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "error" })
+  return (input: unknown): Either.Either<A, string> =>
+    Either.mapLeft(decode(input), (error: ParseResult.ParseError) => MockConfig.formatIssues(error))
+}
+const decodeStub = decodeWith(MockConfig.StubInput)
+const decodeStubChanges = decodeWith(MockConfig.StubChanges)
 
 const parseJson = (text: string): unknown => {
   try {
@@ -137,6 +168,17 @@ const makeApp = (config: MockConfig.MockConfig) => {
   const journal = Journal.make(config.journalLimit)
   const pusher = Pusher.make({ config, state, clock })
   const router = jsonServer.router(state.state as unknown as object)
+  const initialStubs = () => ({ stubs: config.stubs.map((stub, i) => ({ id: i + 1, ...stub })) })
+  // The stubs are a json-server resource: its router lists, reads, creates, changes and deletes them.
+  const stubs = jsonServer.router(initialStubs())
+  /** The newest stub for `method path`. */
+  const findStub = (method: string, path: string): MockConfig.Stub | undefined => {
+    const held = (stubs.db.getState() as { stubs: Array<MockConfig.Stub> }).stubs
+    for (let i = held.length - 1; i >= 0; i--) {
+      if (held[i]!.path === path && held[i]!.method === method) return held[i]
+    }
+    return undefined
+  }
   const app = jsonServer.create()
   // Express parses every request's query string (with qs) before routing, which cost as much as the rest of a WeChat
   // call. The WeChat endpoints read theirs themselves; json-server's router, the one reader of `req.query`, gets
@@ -158,21 +200,28 @@ const makeApp = (config: MockConfig.MockConfig) => {
       delays.add(timer)
     })
 
-  const wechat: Handler = (req, res, body) => {
+  /**
+   * Answers one WeChat call, a component endpoint's or an account's: a fault
+   * when a rule for `endpoint` fires, else `answer`; the call is journaled
+   * under `endpoint`.
+   */
+  const serve = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string,
+    call: { readonly endpoint: string; readonly path: string; readonly query: Readonly<Record<string, string>> },
+    answer: (json: unknown, fault: Faults.Fault | undefined) => Reply
+  ) => {
     const at = clock.now()
     const method = req.method ?? ""
-    const { path, search } = splitUrl(req.url ?? "/")
-    // Only /cgi-bin/component/NAME is an endpoint: a deeper path is not.
-    const endpoint = /^\/cgi-bin\/component\/([^/]+)$/.exec(path)?.[1] ?? ""
-    const query = Object.fromEntries(new URLSearchParams(search))
     const json = body === "" ? undefined : parseJson(body)
     const record = (status: number, errcode: number | undefined, fault: string | undefined) =>
       journal.record({
         at,
         method,
-        path,
-        endpoint,
-        query,
+        path: call.path,
+        endpoint: call.endpoint,
+        query: call.query,
         // Kept whole up to 4 KiB: past that, only its length, so that the journal's memory stays bounded in bytes too.
         body: json === undefined || body.length > 4096 ? { characters: body.length } : json,
         status,
@@ -197,34 +246,94 @@ const makeApp = (config: MockConfig.MockConfig) => {
         record(200, undefined, "malformed")
         return send(res, 200, `{"errcode": 0, "errmsg": ok`, "application/json; charset=utf-8")
       }
-      const answer = fire?.type === "errcode"
-        ? WeChatState.error(fire.errcode, fire.errmsg)
-        : state.answer({
-          endpoint,
-          method,
-          query,
-          json,
-          contentType: () => String(req.headers["content-type"] ?? ""),
-          ip: () => (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "")
-        })
-      if (fire === undefined && endpoint === "api_start_push_ticket" && answer.errcode === 0) {
-        background(pusher.pushTicket((json as { component_appid: string }).component_appid))
-      }
-      const text = JSON.stringify(answer)
-      record(200, typeof answer.errcode === "number" && answer.errcode !== 0 ? answer.errcode : undefined, fire?.type)
+      const reply = fire?.type === "errcode" ? { status: 200, body: WeChatState.error(fire.errcode, fire.errmsg) } : answer(json, fire)
+      const text = JSON.stringify(reply.body)
+      const errcode = typeof reply.body === "object" && reply.body !== null ? (reply.body as { errcode?: unknown }).errcode : undefined
+      record(reply.status, typeof errcode === "number" && errcode !== 0 ? errcode : undefined, fire?.type)
       if (fire?.type === "truncated") {
         // The length of the whole answer is announced, half of it is sent, and the connection ends.
-        res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) })
+        res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) })
         res.write(text.slice(0, Math.floor(text.length / 2)), () => req.socket.destroy())
         return
       }
-      send(res, 200, text, "application/json; charset=utf-8")
+      send(res, reply.status, text, "application/json; charset=utf-8")
     }
-    const fault = faults.take(endpoint)
+    const fault = faults.take(call.endpoint)
     if (fault?.type !== "delay") return respond(fault)
     // A delay answers as if there were no fault, once it is over.
     return wait(fault.ms ?? (fault.minMs ?? 0) + Math.random() * ((fault.maxMs ?? fault.minMs ?? 0) - (fault.minMs ?? 0)))
       .then(() => respond(undefined))
+  }
+
+  const ipOf = (req: IncomingMessage) => () => (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "")
+
+  const wechat: Handler = (req, res, body) => {
+    const { path, search } = splitUrl(req.url ?? "/")
+    // Only /cgi-bin/component/NAME is an endpoint: a deeper path is not.
+    const endpoint = /^\/cgi-bin\/component\/([^/]+)$/.exec(path)?.[1] ?? ""
+    const query = Object.fromEntries(new URLSearchParams(search))
+    serve(req, res, body, { endpoint, path, query }, (json, fault) => {
+      const answer = state.answer({
+        endpoint,
+        method: req.method ?? "",
+        query,
+        json,
+        contentType: () => String(req.headers["content-type"] ?? ""),
+        ip: ipOf(req)
+      })
+      if (fault === undefined && endpoint === "api_start_push_ticket" && answer.errcode === 0) {
+        background(pusher.pushTicket((json as { component_appid: string }).component_appid))
+      }
+      return { status: 200, body: answer }
+    })
+  }
+
+  // An account's call to any other API: checked as WeChat checks it, then a stub, a built-in answer, or 40066.
+  const accountApi: Handler = (req, res, body) => {
+    const method = req.method ?? ""
+    const { path, search } = splitUrl(req.url ?? "/")
+    const query = Object.fromEntries(new URLSearchParams(search))
+    serve(req, res, body, { endpoint: path, path, query }, () => {
+      if (isAccountCall(path)) {
+        const checked = state.accountCall({ path, query, ip: ipOf(req) })
+        if ("refused" in checked) return { status: 200, body: checked.refused }
+      }
+      const stub = findStub(method, path)
+      if (stub !== undefined) return { status: stub.status, body: stub.body }
+      return { status: 200, body: AccountApi.builtIn(method, path) ?? AccountApi.noAnswer(method, path) }
+    })
+  }
+
+  // The stubs' routes: each write checked with Schema, and only exact filters on method and path, before json-server's
+  // router does the work (its other filters take regular expressions and deep paths from the query string).
+  const stubRoutes: Handler = (req, res, body) => {
+    const { path, search } = splitUrl(req.url ?? "/")
+    const id = /^\/([^/]+)$/.exec(path)?.[1]
+    if (path !== "/" && path !== "" && id === undefined) return sendJson(res, { error: "no such route" }, 404)
+    const method = req.method ?? ""
+    const allowed = id === undefined ? ["GET", "POST"] : ["GET", "PUT", "PATCH", "DELETE"]
+    if (!allowed.includes(method)) return sendJson(res, { error: `${method} is not accepted here: ${allowed.join(", ")}` }, 405)
+    const params = new URLSearchParams(search)
+    for (const key of new Set(params.keys())) {
+      if (id !== undefined || method !== "GET" || (key !== "method" && key !== "path")) {
+        return sendJson(res, { error: `query parameter ${key} is not accepted: GET /__admin/stubs filters on method and path, exact values` }, 400)
+      }
+      if (params.getAll(key).length > 1) return sendJson(res, { error: `query parameter ${key} is given twice` }, 400)
+    }
+    if (method === "POST" || method === "PUT" || method === "PATCH") {
+      const input = parseJson(body)
+      const decoded = method === "PATCH" ? decodeStubChanges(input) : decodeStub(input)
+      if (Either.isLeft(decoded)) return sendJson(res, { error: input === undefined ? "the body must be JSON" : decoded.left }, 400)
+      if (method === "POST" && (stubs.db.getState() as { stubs: Array<unknown> }).stubs.length >= maxStubs) {
+        return sendJson(res, { error: `at most ${maxStubs} stubs: delete some, or reset` }, 400)
+      }
+      // json-server's body parser sees the body read already and leaves the checked one in place.
+      Object.assign(req, { body: decoded.right, _body: true })
+    }
+    // json-server's router would let this header turn a POST into another method.
+    delete req.headers["x-http-method-override"]
+    Object.assign(req, { query: Object.fromEntries(params), url: id === undefined ? "/stubs" : `/stubs/${id}` })
+    stubs(req as never, res as never, () => sendJson(res, { error: "no such route" }, 404))
   }
 
   const admin: Record<string, Handler> = {
@@ -272,6 +381,7 @@ const makeApp = (config: MockConfig.MockConfig) => {
     "POST /reset": async (_, res) => {
       offsetMs = 0
       router.db.setState(state.reset() as never)
+      stubs.db.setState(initialStubs())
       faults.clear()
       journal.clear()
       pusher.reset()
@@ -298,14 +408,21 @@ const makeApp = (config: MockConfig.MockConfig) => {
     },
     "GET /pushes": (_, res) => sendJson(res, pusher.list()),
     "POST /authorizations": async (_, res, body) => {
-      const options = parseJson(body) as { componentAppId?: unknown; authorizerAppId?: unknown; preAuthCode?: unknown } | undefined
+      const options = parseJson(body) as
+        | { componentAppId?: unknown; authorizerAppId?: unknown; preAuthCode?: unknown; permissions?: unknown }
+        | undefined
       if (typeof options?.componentAppId !== "string" || typeof options.authorizerAppId !== "string") {
         return sendJson(res, { error: "componentAppId and authorizerAppId are required" }, 400)
+      }
+      const permissions = options.permissions
+      if (permissions !== undefined && !(Array.isArray(permissions) && permissions.every((id) => Number.isInteger(id) && id > 0))) {
+        return sendJson(res, { error: "permissions must be an array of funcscope_category ids (positive integers)" }, 400)
       }
       const result = state.authorize({
         componentAppId: options.componentAppId,
         authorizerAppId: options.authorizerAppId,
-        ...(typeof options.preAuthCode === "string" ? { preAuthCode: options.preAuthCode } : {})
+        ...(typeof options.preAuthCode === "string" ? { preAuthCode: options.preAuthCode } : {}),
+        ...(permissions === undefined ? {} : { permissions: permissions as Array<number> })
       })
       if ("error" in result) return sendJson(res, result, 400)
       const push = await pusher.pushAuthorization(options.componentAppId, options.authorizerAppId, result, options)
@@ -316,7 +433,11 @@ const makeApp = (config: MockConfig.MockConfig) => {
       if (!state.revoke(component, authorizer)) return sendJson(res, { error: "no such authorization" }, 404)
       const push = await pusher.pushUnauthorized(component, authorizer)
       sendJson(res, { ok: true, push })
-    }
+    },
+    "POST /authorizations/:component/:authorizer/invalidate-token": (req, res) =>
+      state.invalidateToken(req.params?.component ?? "", req.params?.authorizer ?? "")
+        ? sendJson(res, { ok: true })
+        : sendJson(res, { error: "no such authorization" }, 404)
   }
 
   // Every route reads its own body, and nothing a request sends can throw out of a handler.
@@ -375,6 +496,12 @@ const makeApp = (config: MockConfig.MockConfig) => {
     next()
   })
   app.use("/__admin/state", router)
+  app.use("/__admin/stubs", route(stubRoutes))
+  // Every other GET or POST outside the admin API is an account's call: the last route before "not found".
+  const account = route(accountApi)
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) =>
+    (req.method === "GET" || req.method === "POST") && !/^\/__admin(?:[/?]|$)/.test(req.url ?? "") ? account(req, res) : next()
+  )
   app.use((_req: IncomingMessage, res: ServerResponse) => sendJson(res, WeChatState.error(48001, "api not found"), 404))
   // What Express itself refuses (a malformed percent-escape in the path, say) is answered as WeChat would.
   app.use((_error: unknown, _req: IncomingMessage, res: ServerResponse, _next: unknown) => sendJson(res, WeChatState.error(47001), 400))

@@ -26,6 +26,13 @@ export * as Merchant from "./Merchant.js"
 export * as MockConfig from "./MockConfig.js"
 
 /**
+ * Which account type and permission set each API the mock checks needs.
+ *
+ * @since 0.1.0
+ */
+export * as Permissions from "./Permissions.js"
+
+/**
  * The server: `start`, `layer`.
  *
  * @since 0.1.0
@@ -53,3 +60,10 @@ export type { Entry as JournalEntry, Query as JournalQuery } from "./Journal.js"
  */
 export type { Attempt as PushAttempt, PushRecord } from "./internal/Pusher.js"
 export type { State } from "./internal/WeChatState.js"
+
+/**
+ * A stub of the admin API, as written and as held.
+ *
+ * @since 0.1.0
+ */
+export type { Stub, StubChanges, StubInput } from "./MockConfig.js"

@@ -378,7 +378,15 @@ describe("robustness", () => {
           "/__admin/clock",
           "/__admin/journal",
           "/__admin/authorizations",
-          "/__admin/state/tokens"
+          "/__admin/state/tokens",
+          "/__admin/stubs",
+          "/__admin/stubs/1",
+          "/__admin/stubs?path_like=(a%2B)%2B%24",
+          "/cgi-bin/component/api_get_authorizer_info",
+          "/cgi-bin/component/api_get_authorizer_list",
+          "/cgi-bin/get_current_selfmenu_info?access_token=x",
+          "/wxa/get_category",
+          "/sns/component/jscode2session"
         ),
         FastCheck.webPath(),
         FastCheck.string({ maxLength: 40 }).map((s) => `/cgi-bin/component/${encodeURIComponent(s)}`),

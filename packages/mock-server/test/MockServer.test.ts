@@ -38,6 +38,9 @@ describe("MockServer refuses what would break it", () => {
       assert.strictEqual(nested.errcode, 48001)
       const [status, broken] = yield* json(`${mock.url}/cgi-bin/component/%E0%A4%A`, { method: "POST", body: "{}" })
       assert.deepStrictEqual([status, broken.errcode], [400, 47001])
+      // A path that starts with // is a path, not a host to resolve against.
+      const [doubled, account] = yield* json(`${mock.url}//%20`, { method: "POST", body: "\"\"" })
+      assert.deepStrictEqual([doubled, account.errcode], [200, 41001])
     }).pipe(Effect.scoped))
 
   it.live("a clock advance past ten years, a 1xx status fault, a journal limit of 0", () =>

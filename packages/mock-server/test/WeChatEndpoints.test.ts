@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { appId, call, component, fetchToken, officialAccount, withMock } from "./utils.js"
+import { appId, authorizeAccount, call, component, errcodeOf, fetchToken, miniProgram, officialAccount, withMock } from "./utils.js"
 
 const tokenBody = (ticket: string, overrides: Record<string, unknown> = {}) => ({
   component_appid: appId,
@@ -277,4 +277,136 @@ describe("more of WeChat's behaviour", () => {
       for (let i = 0; i < 1000; i++) assert.strictEqual((yield* start()).errcode, 0)
       assert.strictEqual((yield* start()).errcode, 45009)
     }).pipe(Effect.scoped), 60_000)
+})
+
+describe("api_get_authorizer_info", () => {
+  const info = (mock: Parameters<typeof fetchToken>[0], token: string, authorizerAppId: string | undefined) =>
+    call(mock, "api_get_authorizer_info", { component_appid: appId, ...(authorizerAppId === undefined ? {} : { authorizer_appid: authorizerAppId }) }, { token })
+
+  it.live("an official account: WeChat's shape, its fixture's fields and the sets it granted, no MiniProgramInfo", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({
+        authorizers: [{ ...officialAccount, serviceType: 2, verifyType: -1, alias: "mockcoffee", principalName: "Mock Coffee Co." }, miniProgram]
+      })
+      const { componentToken, refreshToken } = yield* authorizeAccount(mock, officialAccount.appId)
+      const answer = yield* info(mock, componentToken, officialAccount.appId)
+      assert.deepStrictEqual(Object.keys(answer).sort(), ["authorization_info", "authorizer_info"])
+      const account = answer.authorizer_info
+      assert.strictEqual(account.nick_name, "Mock Coffee")
+      assert.deepStrictEqual([account.service_type_info, account.verify_type_info], [{ id: 2 }, { id: -1 }])
+      assert.deepStrictEqual([account.alias, account.principal_name, account.user_name], ["mockcoffee", "Mock Coffee Co.", "gh_c3d4e5f60001"])
+      assert.deepStrictEqual(Object.keys(account.business_info).sort(), ["open_card", "open_pay", "open_scan", "open_shake", "open_store"])
+      assert.deepStrictEqual(account.basic_config, { is_phone_configured: true, is_email_configured: true })
+      for (const key of ["head_img", "qrcode_url", "signature"]) assert.isString(account[key])
+      assert.deepStrictEqual([account.register_type, account.account_status], [0, 1])
+      assert.notProperty(account, "MiniProgramInfo")
+      assert.deepStrictEqual(answer.authorization_info, {
+        authorizer_appid: officialAccount.appId,
+        authorizer_refresh_token: refreshToken,
+        func_info: [1, 2, 3, 4, 7, 11, 15, 24].map((id) => ({ funcscope_category: { id } }))
+      })
+    }).pipe(Effect.scoped))
+
+  it.live("a mini program: MiniProgramInfo with its network, categories and visit status; the sets granted", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const { componentToken } = yield* authorizeAccount(mock, miniProgram.appId, [18, 30])
+      const answer = yield* info(mock, componentToken, miniProgram.appId)
+      const mini = answer.authorizer_info.MiniProgramInfo
+      assert.deepStrictEqual(Object.keys(mini.network).sort(), ["DownloadDomain", "RequestDomain", "UploadDomain", "WsRequestDomain"])
+      assert.deepStrictEqual(mini.categories, [{ first: "工具", second: "备忘录" }])
+      assert.strictEqual(mini.visit_status, 0)
+      assert.deepStrictEqual(answer.authorizer_info.service_type_info, { id: 0 })
+      assert.deepStrictEqual(answer.authorization_info.func_info, [{ funcscope_category: { id: 18 } }, { funcscope_category: { id: 30 } }])
+    }).pipe(Effect.scoped))
+
+  it.live("before the account authorizes and after it revokes: 61003; without authorizer_appid: 41002", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const token = yield* fetchToken(mock)
+      assert.strictEqual(errcodeOf(yield* info(mock, token, officialAccount.appId)), 61003)
+      assert.strictEqual(errcodeOf(yield* info(mock, token, undefined)), 41002)
+      const { componentToken } = yield* authorizeAccount(mock, officialAccount.appId)
+      assert.isObject((yield* info(mock, componentToken, officialAccount.appId)).authorizer_info)
+      yield* Effect.promise(() => mock.admin.revoke(appId, officialAccount.appId))
+      assert.strictEqual(errcodeOf(yield* info(mock, componentToken, officialAccount.appId)), 61003)
+    }).pipe(Effect.scoped))
+
+  it.live("the component checks apply: no token 41001, a fault on its name, deniedApis 48001", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ components: [{ ...component, deniedApis: ["api_get_authorizer_list"] }] })
+      assert.strictEqual(errcodeOf(yield* call(mock, "api_get_authorizer_info", { component_appid: appId, authorizer_appid: officialAccount.appId })), 41001)
+      const token = yield* fetchToken(mock)
+      yield* Effect.promise(() => mock.admin.addFault({ endpoint: "api_get_authorizer_info", times: 1, fault: { type: "errcode", errcode: -1 } }))
+      assert.strictEqual(errcodeOf(yield* info(mock, token, officialAccount.appId)), -1)
+      assert.strictEqual(errcodeOf(yield* call(mock, "api_get_authorizer_list", { component_appid: appId, offset: 0, count: 1 }, { token })), 48001)
+    }).pipe(Effect.scoped))
+})
+
+describe("api_get_authorizer_list", () => {
+  const accounts = Array.from({ length: 5 }, (_, i) => ({
+    appId: `wxa1b2c3d4e5f6000${i + 1}`,
+    name: `Account ${i + 1}`,
+    type: "officialAccount" as const,
+    ...(i === 1 ? { listedWithoutRefreshToken: true } : {})
+  }))
+  const list = (mock: Parameters<typeof fetchToken>[0], token: string, page: Record<string, unknown>) =>
+    call(mock, "api_get_authorizer_list", { component_appid: appId, ...page }, { token })
+
+  it.live("pages through the authorizations in the order they were made, with total_count and auth_time in seconds", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ authorizers: accounts })
+      // Authorized in reverse order of appid, a minute apart: the list follows the time, not the appid.
+      for (const account of [...accounts].reverse()) {
+        yield* Effect.promise(() => mock.admin.authorize({ componentAppId: appId, authorizerAppId: account.appId }))
+        yield* Effect.promise(() => mock.admin.advanceClock(60))
+      }
+      const token = yield* fetchToken(mock)
+      const first = yield* list(mock, token, { offset: 0, count: 2 })
+      const rest = yield* list(mock, token, { offset: 2, count: 500 })
+      assert.deepStrictEqual([first.total_count, rest.total_count], [5, 5])
+      const listed = [...first.list, ...rest.list]
+      assert.deepStrictEqual(listed.map((e: { authorizer_appid: string }) => e.authorizer_appid), [...accounts].reverse().map((a) => a.appId))
+      const { authorizations } = yield* Effect.promise(() => mock.admin.state())
+      for (const entry of listed) {
+        assert.strictEqual(entry.auth_time, Math.floor(authorizations[`${appId}:${entry.authorizer_appid}`]!.authTime / 1000), "Unix seconds")
+        const expected = authorizations[`${appId}:${entry.authorizer_appid}`]!.refreshToken
+        if (entry.authorizer_appid === accounts[1]!.appId) assert.notProperty(entry, "refresh_token", "listed without its refresh token")
+        else assert.strictEqual(entry.refresh_token, expected)
+      }
+      assert.deepStrictEqual((yield* list(mock, token, { offset: 5, count: 10 })).list, [])
+    }).pipe(Effect.scoped))
+
+  it.live("re-authorizing moves an account to the end; revoking removes it", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ authorizers: accounts.slice(0, 3) })
+      for (const account of accounts.slice(0, 3)) {
+        yield* Effect.promise(() => mock.admin.authorize({ componentAppId: appId, authorizerAppId: account.appId }))
+        yield* Effect.promise(() => mock.admin.advanceClock(1))
+      }
+      yield* Effect.promise(() => mock.admin.authorize({ componentAppId: appId, authorizerAppId: accounts[0]!.appId }))
+      yield* Effect.promise(() => mock.admin.revoke(appId, accounts[1]!.appId))
+      const token = yield* fetchToken(mock)
+      const answer = yield* list(mock, token, { offset: 0, count: 10 })
+      assert.strictEqual(answer.total_count, 2)
+      assert.deepStrictEqual(answer.list.map((e: { authorizer_appid: string }) => e.authorizer_appid), [accounts[2]!.appId, accounts[0]!.appId])
+    }).pipe(Effect.scoped))
+
+  const refusals: ReadonlyArray<readonly [string, Record<string, unknown>, number]> = [
+    ["count 0", { offset: 0, count: 0 }, 40097],
+    ["count 501", { offset: 0, count: 501 }, 40170],
+    ["no count", { offset: 0 }, 40097],
+    ["a fractional count", { offset: 0, count: 1.5 }, 40097],
+    ["a negative offset", { offset: -1, count: 10 }, 40097],
+    ["no offset", { count: 10 }, 40097],
+    ["a count given as a string", { offset: 0, count: "10" }, 40097]
+  ]
+  for (const [name, page, errcode] of refusals) {
+    it.live(`${name}: ${errcode}`, () =>
+      Effect.gen(function*() {
+        const mock = yield* withMock()
+        const token = yield* fetchToken(mock)
+        assert.strictEqual(errcodeOf(yield* list(mock, token, page)), errcode)
+      }).pipe(Effect.scoped))
+  }
 })

@@ -27,7 +27,7 @@ const setup = (config: Partial<MockConfig.MockConfigInput> = {}) => {
     assert.isString(answer.pre_auth_code, JSON.stringify(answer))
     return answer.pre_auth_code as string
   }
-  return { clock, state, issueToken, preAuthCode }
+  return { clock, state, issueToken, preAuthCode, request, token }
 }
 
 describe("WeChatState", () => {
@@ -82,6 +82,53 @@ describe("WeChatState", () => {
     assert.strictEqual(state.state.tokens[first]!.supersededAt, clock.at - minute)
     assert.strictEqual(state.state.tokens[second]!.supersededAt, clock.at)
     assert.isUndefined(state.state.tokens[third]!.supersededAt)
+  })
+})
+
+describe("account calls", () => {
+  /** An official account authorized with `permissions`, and its first access token. */
+  const authorized = (config: Partial<MockConfig.MockConfigInput> = {}) => {
+    const setUp = setup(config)
+    const issued = setUp.state.authorize({ componentAppId: appId, authorizerAppId: MockConfig.defaults.authorizers![0]!.appId })
+    assert.isTrue("authorizationCode" in issued)
+    const answer = setUp.request(
+      "api_query_auth",
+      { component_appid: appId, authorization_code: (issued as { authorizationCode: string }).authorizationCode },
+      { component_access_token: setUp.token }
+    )
+    const accessToken = (answer.authorization_info as { authorizer_access_token: string }).authorizer_access_token
+    const accountCall = (path: string, ip = "127.0.0.1") =>
+      setUp.state.accountCall({ path, query: { access_token: accessToken }, ip: () => ip })
+    return { ...setUp, accessToken, accountCall }
+  }
+
+  it("the component's IP whitelist applies: 61004 with requestIP for another caller", () => {
+    const { accountCall } = authorized({ components: [{ ...component, ipWhitelist: ["127.0.0.1"] }] })
+    assert.isTrue("account" in accountCall("/cgi-bin/user/info"))
+    const refused = accountCall("/cgi-bin/user/info", "203.0.113.9")
+    assert.isTrue("refused" in refused)
+    const answer = (refused as { refused: { errcode: number; errmsg: string } }).refused
+    assert.strictEqual(answer.errcode, 61004)
+    assert.match(answer.errmsg, /^access clientip is not registered requestIP: 203\.0\.113\.9 rid: /)
+  })
+
+  it("the token index holds live tokens only: a replaced one goes once its grace is over, a retired one at once", () => {
+    const { accessToken, clock, request, state, token } = authorized()
+    const refresh = () =>
+      request("api_authorizer_token", {
+        component_appid: appId,
+        authorizer_appid: MockConfig.defaults.authorizers![0]!.appId,
+        authorizer_refresh_token: Object.values(state.state.authorizations)[0]!.refreshToken
+      }, { component_access_token: token }).authorizer_access_token as string
+    const second = refresh()
+    assert.deepStrictEqual(Object.keys(state.state.authorizerTokens).sort(), [accessToken, second].sort())
+    clock.at += 6 * minute
+    state.prune()
+    assert.deepStrictEqual(Object.keys(state.state.authorizerTokens), [second])
+    state.invalidateToken(appId, MockConfig.defaults.authorizers![0]!.appId)
+    clock.at += minute
+    state.prune()
+    assert.deepStrictEqual(state.state.authorizerTokens, {})
   })
 })
 

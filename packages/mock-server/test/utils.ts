@@ -101,3 +101,53 @@ export const rawRequest = (url: string, body: string) =>
     request.on("error", (error: NodeJS.ErrnoException) => done(error.code ?? error.message))
     request.end(body)
   })
+
+/**
+ * An account authorized through the admin API and its first tokens, through the real api_query_auth: the
+ * component token, the authorizer's access and refresh tokens.
+ */
+export const authorizeAccount = (
+  mock: MockServer.RunningMock,
+  authorizerAppId: string,
+  permissions?: ReadonlyArray<number>
+) =>
+  Effect.gen(function*() {
+    const componentToken = yield* fetchToken(mock)
+    const { authorizationCode } = yield* Effect.promise(() =>
+      mock.admin.authorize({ componentAppId: appId, authorizerAppId, ...(permissions === undefined ? {} : { permissions }) })
+    )
+    const { authorization_info } = yield* call(mock, "api_query_auth", { component_appid: appId, authorization_code: authorizationCode }, {
+      token: componentToken
+    })
+    return {
+      componentToken,
+      accessToken: authorization_info.authorizer_access_token as string,
+      refreshToken: authorization_info.authorizer_refresh_token as string,
+      funcInfo: authorization_info.func_info as ReadonlyArray<{ readonly funcscope_category: { readonly id: number } }>
+    }
+  })
+
+/** A call to an account API of the mock (`path` may carry a query string); its status and JSON answer. */
+export const accountCall = (
+  mock: MockServer.RunningMock,
+  path: string,
+  options: { readonly token?: string; readonly method?: "GET" | "POST"; readonly body?: unknown } = {}
+) =>
+  Effect.promise(async () => {
+    const url = new URL(path, mock.url)
+    if (options.token !== undefined) url.searchParams.set("access_token", options.token)
+    const method = options.method ?? (options.body === undefined ? "GET" : "POST")
+    const response = await fetch(url, {
+      method,
+      ...(method === "POST" ? { body: JSON.stringify(options.body ?? {}), headers: { "content-type": "application/json" } } : {})
+    })
+    return { status: response.status, body: (await response.json()) as Record<string, any> }
+  })
+
+/** An errcode answer's code, checked to carry WeChat's `rid`. */
+export const errcodeOf = (answer: Record<string, any>): number => {
+  if (typeof answer.errmsg !== "string" || !/ rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/.test(answer.errmsg)) {
+    throw new Error(`not a WeChat error: ${JSON.stringify(answer)}`)
+  }
+  return answer.errcode
+}

@@ -13,7 +13,16 @@
  * @since 0.1.0
  */
 import * as Crypto from "node:crypto"
-import { type Authorizer, type Component, defaultQuotas, type Endpoint, type MockConfig } from "../MockConfig.js"
+import {
+  type AuthorizerProfile,
+  type Component,
+  defaultApiQuota,
+  defaultQuotas,
+  type Endpoint,
+  type MockConfig,
+  withDefaults
+} from "../MockConfig.js"
+import * as Permissions from "../Permissions.js"
 
 /**
  * @since 0.1.0
@@ -65,6 +74,29 @@ export interface AuthorizationRecord {
   /** The refresh token a re-authorization replaced, honoured until `previousRefreshTokenUntil`. */
   previousRefreshToken?: string
   previousRefreshTokenUntil?: number
+  /** The permission sets (`funcscope_category` ids) the account granted. */
+  permissions: ReadonlyArray<number>
+  /** When the account (last) authorized, mock time in milliseconds. */
+  authTime: number
+}
+
+/**
+ * An authorizer access token, indexed by its value so that an account call
+ * finds it at once.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizerTokenRecord {
+  readonly componentAppId: string
+  readonly authorizerAppId: string
+  readonly expiresAt: number
+  /** When a newer token replaced it (refresh or re-authorization); honoured 5 minutes more. */
+  replacedAt?: number
+  /** When the admin API retired it (`invalidate-token`): 40001 from then on. */
+  invalidatedAt?: number
+  /** The account revoked the authorization: 61003 while it has not authorized again. */
+  revoked?: boolean
 }
 
 /**
@@ -75,12 +107,14 @@ export interface AuthorizationRecord {
  */
 export interface State {
   components: Array<Component & { readonly id: string }>
-  authorizers: Array<Authorizer & { readonly id: string }>
+  authorizers: Array<AuthorizerProfile & { readonly id: string }>
   tickets: Record<string, TicketRecord>
   tokens: Record<string, TokenRecord>
   preAuthCodes: Record<string, CodeRecord>
   authCodes: Record<string, AuthCodeRecord>
   authorizations: Record<string, AuthorizationRecord>
+  authorizerTokens: Record<string, AuthorizerTokenRecord>
+  /** Calls made today, by `day:appId:endpoint` for a component and `day:authorizerAppId:/path` for an account. */
   quota: Record<string, number>
 }
 
@@ -98,6 +132,20 @@ export interface Request {
   readonly json: unknown
   /** Read only for a body that is not JSON: node builds a request's headers when they are first read. */
   readonly contentType: () => string
+  /** Read only for a component with an IP whitelist. */
+  readonly ip: () => string
+}
+
+/**
+ * An account's call to an Official Account or Mini Program API, as the HTTP
+ * layer read it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AccountRequest {
+  readonly path: string
+  readonly query: Readonly<Record<string, string>>
   /** Read only for a component with an IP whitelist. */
   readonly ip: () => string
 }
@@ -124,8 +172,13 @@ export const errmsgs: Readonly<Record<number, string>> = {
   41001: "access_token missing",
   41002: "appid missing",
   41004: "appsecret missing",
+  40066: "invalid url",
+  40097: "invalid args",
+  40170: "args count exceed count limit",
   41018: "missing component_appid",
   42001: "access_token expired",
+  43001: "require GET method",
+  43002: "require POST method",
   45009: "reach max api daily quota limit",
   45011: "api minute-quota reach limit  mustslower  retry next minute",
   47001: "data format error",
@@ -134,6 +187,7 @@ export const errmsgs: Readonly<Record<number, string>> = {
   61004: "access clientip is not registered",
   61005: "component ticket is expired",
   61006: "component ticket is invalid",
+  61007: "api is unauthorized to component",
   61009: "code is invalid",
   61010: "code is expired",
   61011: "invalid component",
@@ -209,6 +263,8 @@ export const queue = () => {
 }
 
 const minute = 60_000
+/** The most accounts `api_get_authorizer_list` answers at once. */
+const maxListCount = 500
 const lifetimes = {
   ticket: 12 * 60 * minute,
   componentToken: 7_200_000,
@@ -227,12 +283,13 @@ const lifetimes = {
 export const make = (config: MockConfig, clock: { readonly now: () => number }) => {
   const initial = (): State => ({
     components: config.components.map((c) => ({ ...c, id: c.appId })),
-    authorizers: config.authorizers.map((a) => ({ ...a, id: a.appId })),
+    authorizers: config.authorizers.map((a) => ({ ...withDefaults(a), id: a.appId })),
     tickets: {},
     tokens: {},
     preAuthCodes: {},
     authCodes: {},
     authorizations: {},
+    authorizerTokens: {},
     quota: {}
   })
   let state = initial()
@@ -244,6 +301,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   let lastPrune = clock.now()
 
   const component = (appId: string) => state.components.find((c) => c.appId === appId)
+  const authorizer = (appId: string) => state.authorizers.find((a) => a.appId === appId)
 
   const prune = (now: number = clock.now()) => {
     if (now - lastPrune < minute && now >= lastPrune) return
@@ -255,6 +313,13 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     }
     for (const [key, token] of Object.entries(state.tokens)) {
       if (now - token.expiresAt > 60 * minute) delete state.tokens[key]
+    }
+    // A retired token answers 40001 as an unknown one does, so it goes as soon as its grace is over.
+    for (const [key, token] of Object.entries(state.authorizerTokens)) {
+      if (
+        now - token.expiresAt > 60 * minute || token.invalidatedAt !== undefined ||
+        (token.replacedAt !== undefined && now > token.replacedAt + lifetimes.grace)
+      ) delete state.authorizerTokens[key]
     }
     // Codes expire in the order they were issued (one lifetime, and a clock that moves forward): expired ones are
     // at the front.
@@ -328,6 +393,69 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     return code
   }
 
+  const issueAuthorizerToken = (authorization: AuthorizationRecord, now: number) => {
+    const previous = state.authorizerTokens[authorization.accessToken]
+    if (previous !== undefined && previous.replacedAt === undefined) previous.replacedAt = now
+    const token = accessToken(now)
+    const expiresAt = now + lifetimes.authorizerToken
+    state.authorizerTokens[token] = {
+      componentAppId: authorization.componentAppId,
+      authorizerAppId: authorization.authorizerAppId,
+      expiresAt
+    }
+    authorization.accessToken = token
+    authorization.accessTokenExpiresAt = expiresAt
+    return token
+  }
+
+  const funcInfo = (authorization: AuthorizationRecord) =>
+    authorization.permissions.map((id) => ({ funcscope_category: { id } }))
+
+  /** The authorization the body's `authorizer_appid` names, or WeChat's error for it. */
+  const authorizationOf = (request: Request, c: Component): AuthorizationRecord | Answer => {
+    const appId = (request.json as Record<string, unknown>).authorizer_appid
+    if (typeof appId !== "string" || appId === "") return error(41002)
+    return state.authorizations[`${c.appId}:${appId}`] ?? error(61003)
+  }
+  const isAnswer = (value: AuthorizationRecord | Answer): value is Answer => "errcode" in value
+
+  const authorizerInfo = (profile: AuthorizerProfile) => ({
+    nick_name: profile.name,
+    head_img: `https://wx.qlogo.cn/mmopen/wxopen-mock-${profile.appId}/0`,
+    service_type_info: { id: profile.serviceType },
+    verify_type_info: { id: profile.verifyType },
+    user_name: profile.userName,
+    alias: profile.alias,
+    qrcode_url: `https://mmbiz.qpic.cn/mmbiz_jpg/wxopen-mock-${profile.appId}/0`,
+    principal_name: profile.principalName,
+    business_info: { open_store: 0, open_scan: 0, open_pay: 0, open_card: 0, open_shake: 0 },
+    signature: `${profile.name}, an account of the wxopen mock`,
+    ...(profile.type === "miniProgram"
+      ? {
+        MiniProgramInfo: {
+          network: {
+            RequestDomain: ["https://api.example.com"],
+            WsRequestDomain: ["wss://api.example.com"],
+            UploadDomain: ["https://api.example.com"],
+            DownloadDomain: ["https://api.example.com"]
+          },
+          categories: [{ first: "工具", second: "备忘录" }],
+          visit_status: 0
+        }
+      }
+      : {}),
+    // 0: registered the usual way; 1: normal.
+    register_type: 0,
+    account_status: 1,
+    basic_config: { is_phone_configured: true, is_email_configured: true }
+  })
+
+  // Admin operations only, over tokens that pruning keeps to the live ones: a scan is cheaper than an index to maintain.
+  const tokensOf = (componentAppId: string, authorizerAppId: string) =>
+    Object.values(state.authorizerTokens).filter((t) =>
+      t.componentAppId === componentAppId && t.authorizerAppId === authorizerAppId
+    )
+
   const handlers: Record<string, (request: Request, c: Component, now: number) => Answer> = {
     api_component_token: (request, c, now) => {
       const body = request.json as Record<string, unknown>
@@ -352,40 +480,84 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       record.usedAt = now
       const authorization = state.authorizations[`${c.appId}:${record.authorizerAppId}`]
       if (authorization === undefined) return error(61003)
-      authorization.accessToken = accessToken(now)
-      authorization.accessTokenExpiresAt = now + lifetimes.authorizerToken
       return {
         authorization_info: {
           authorizer_appid: record.authorizerAppId,
-          authorizer_access_token: authorization.accessToken,
+          authorizer_access_token: issueAuthorizerToken(authorization, now),
           expires_in: lifetimes.authorizerToken / 1000,
           authorizer_refresh_token: authorization.refreshToken,
-          func_info: [{ funcscope_category: { id: 1 } }, { funcscope_category: { id: 18 } }]
+          func_info: funcInfo(authorization)
         }
       }
     },
     api_authorizer_token: (request, c, now) => {
       const refused = checkToken(request, c.appId, now) ?? spend(c.appId, request.endpoint, now)
       if (refused !== undefined) return refused
-      const body = request.json as Record<string, unknown>
-      if (typeof body.authorizer_appid !== "string" || body.authorizer_appid === "") return error(41002)
-      const authorization = state.authorizations[`${c.appId}:${body.authorizer_appid}`]
-      if (authorization === undefined) return error(61003)
-      const given = body.authorizer_refresh_token
+      const authorization = authorizationOf(request, c)
+      if (isAnswer(authorization)) return authorization
+      const given = (request.json as Record<string, unknown>).authorizer_refresh_token
       const current = given === authorization.refreshToken
       const previous = given === authorization.previousRefreshToken && now <= (authorization.previousRefreshTokenUntil ?? 0)
       if (!current && !previous) return error(61023)
-      authorization.accessToken = accessToken(now)
-      authorization.accessTokenExpiresAt = now + lifetimes.authorizerToken
       return {
-        authorizer_access_token: authorization.accessToken,
+        authorizer_access_token: issueAuthorizerToken(authorization, now),
         expires_in: lifetimes.authorizerToken / 1000,
         authorizer_refresh_token: authorization.refreshToken
       }
     },
     api_start_push_ticket: (request, c, now) =>
       checkSecret((request.json as Record<string, unknown>).component_secret, c.appSecret) ??
-        spend(c.appId, request.endpoint, now) ?? { errcode: 0, errmsg: "ok" }
+        spend(c.appId, request.endpoint, now) ?? { errcode: 0, errmsg: "ok" },
+    api_get_authorizer_info: (request, c, now) => {
+      const refused = checkToken(request, c.appId, now) ?? spend(c.appId, request.endpoint, now)
+      if (refused !== undefined) return refused
+      const authorization = authorizationOf(request, c)
+      if (isAnswer(authorization)) return authorization
+      return {
+        authorizer_info: authorizerInfo(authorizer(authorization.authorizerAppId)!),
+        authorization_info: {
+          authorizer_appid: authorization.authorizerAppId,
+          authorizer_refresh_token: authorization.refreshToken,
+          func_info: funcInfo(authorization)
+        }
+      }
+    },
+    api_get_authorizer_list: (request, c, now) => {
+      const refused = checkToken(request, c.appId, now) ?? spend(c.appId, request.endpoint, now)
+      if (refused !== undefined) return refused
+      const { count, offset } = request.json as Record<string, unknown>
+      if (Number.isInteger(count) && (count as number) > maxListCount) return error(40170)
+      // WeChat documents no code for a count under 1 or a bad offset.
+      if (!Number.isInteger(count) || (count as number) < 1 || !Number.isInteger(offset) || (offset as number) < 0) {
+        return error(40097)
+      }
+      const listed = Object.values(state.authorizations)
+        .filter((a) => a.componentAppId === c.appId)
+        .sort((a, b) => a.authTime - b.authTime || (a.authorizerAppId < b.authorizerAppId ? -1 : 1))
+      return {
+        total_count: listed.length,
+        list: listed.slice(offset as number, (offset as number) + (count as number)).map((a) => ({
+          authorizer_appid: a.authorizerAppId,
+          ...(authorizer(a.authorizerAppId)?.listedWithoutRefreshToken ? {} : { refresh_token: a.refreshToken }),
+          auth_time: Math.floor(a.authTime / 1000)
+        }))
+      }
+    }
+  }
+
+  /** The account an authorizer access token acts for, or WeChat's error for the token. */
+  const checkAccountToken = (token: string | undefined, now: number) => {
+    if (token === undefined || token === "") return { refused: error(41001) } as const
+    const record = state.authorizerTokens[token]
+    if (record === undefined) return { refused: error(40001) } as const
+    const authorization = state.authorizations[`${record.componentAppId}:${record.authorizerAppId}`]
+    // A token from before a revocation: "not authorized" until the account authorizes again, then just stale.
+    if (authorization === undefined) return { refused: error(61003) } as const
+    if (record.revoked === true) return { refused: error(40001) } as const
+    if (record.expiresAt <= now) return { refused: error(42001) } as const
+    if (record.invalidatedAt !== undefined) return { refused: error(40001) } as const
+    if (record.replacedAt !== undefined && now > record.replacedAt + lifetimes.grace) return { refused: error(40001) } as const
+    return { record, authorization } as const
   }
 
   return {
@@ -418,6 +590,33 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       if (identified.component.deniedApis?.includes(request.endpoint as Endpoint)) return error(48001)
       return handler(request, identified.component, now)
     },
+    /**
+     * Checks an account call: its access token, the component's IP
+     * whitelist, the permission set of the path, the account's daily quota for
+     * it (counting the call). Answers the account, or WeChat's error.
+     */
+    accountCall: (request: AccountRequest): { readonly account: AuthorizerProfile } | { readonly refused: Answer } => {
+      const now = clock.now()
+      prune(now)
+      const checked = checkAccountToken(request.query.access_token, now)
+      if (checked.refused !== undefined) return { refused: checked.refused }
+      const { authorization } = checked
+      const c = component(authorization.componentAppId)
+      if (c?.ipWhitelist !== undefined && !c.ipWhitelist.includes(request.ip())) {
+        return { refused: error(61004, `${errmsgs[61004]} requestIP: ${request.ip()}`) }
+      }
+      const account = authorizer(authorization.authorizerAppId)!
+      const permission = Permissions.check(request.path, account.type, authorization.permissions)
+      if (permission._tag === "WrongAccountType") return { refused: error(48001) }
+      if (permission._tag === "NotGranted") {
+        return { refused: error(61007, `${errmsgs[61007]} (funcscope_category ${permission.set} not granted)`) }
+      }
+      const key = `${new Date(now).toISOString().slice(0, 10)}:${account.appId}:${request.path}`
+      const used = state.quota[key] ?? 0
+      if (used >= (config.apiQuotas[request.path] ?? defaultApiQuota)) return { refused: error(45009) }
+      state.quota[key] = used + 1
+      return { account }
+    },
     /** A new verify ticket for a component, valid 12 hours from now. */
     issueTicket: (appId: string): { readonly ticket: string; readonly createdAt: number } => {
       const createdAt = clock.now()
@@ -444,10 +643,13 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       readonly componentAppId: string
       readonly authorizerAppId: string
       readonly preAuthCode?: string
+      /** The permission sets granted; the account's configured ones when absent. */
+      readonly permissions?: ReadonlyArray<number>
     }): { readonly authorizationCode: string; readonly expiresAt: number; readonly infoType: "authorized" | "updateauthorized" } | { readonly error: string } => {
       const now = clock.now()
       if (component(options.componentAppId) === undefined) return { error: "unknown component" }
-      if (!state.authorizers.some((a) => a.appId === options.authorizerAppId)) return { error: "unknown authorizer" }
+      const account = authorizer(options.authorizerAppId)
+      if (account === undefined) return { error: "unknown authorizer" }
       if (options.preAuthCode !== undefined) {
         const code = state.preAuthCodes[options.preAuthCode]
         if (code === undefined || code.componentAppId !== options.componentAppId) return { error: "unknown pre_auth_code" }
@@ -464,6 +666,8 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
         accessToken: existing?.accessToken ?? "",
         accessTokenExpiresAt: existing?.accessTokenExpiresAt ?? 0,
         refreshToken: `refreshtoken@@@${random(40)}`,
+        permissions: options.permissions ?? account.permissions,
+        authTime: now,
         ...(existing === undefined
           ? {}
           : { previousRefreshToken: existing.refreshToken, previousRefreshTokenUntil: now + lifetimes.grace })
@@ -477,12 +681,24 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       }
       return { authorizationCode, expiresAt, infoType: existing === undefined ? "authorized" : "updateauthorized" }
     },
-    /** Removes an authorization; answers whether there was one. */
+    /** Removes an authorization, and its access tokens answer 61003; answers whether there was one. */
     revoke: (componentAppId: string, authorizerAppId: string): boolean => {
       const key = `${componentAppId}:${authorizerAppId}`
       const existed = state.authorizations[key] !== undefined
       delete state.authorizations[key]
+      for (const token of tokensOf(componentAppId, authorizerAppId)) token.revoked = true
       return existed
+    },
+    /**
+     * Retires every access token of an authorization, as WeChat does when it
+     * takes a token back: 40001 from now on, while the refresh token keeps
+     * working. Answers whether there was such an authorization.
+     */
+    invalidateToken: (componentAppId: string, authorizerAppId: string): boolean => {
+      if (state.authorizations[`${componentAppId}:${authorizerAppId}`] === undefined) return false
+      const now = clock.now()
+      for (const token of tokensOf(componentAppId, authorizerAppId)) token.invalidatedAt ??= now
+      return true
     }
   }
 }
