@@ -89,6 +89,15 @@ export const currentTicket = (target: Target): Effect.Effect<Option.Option<Redac
 let step = 0
 
 /**
+ * Prints the first step of a script: which WeChat it talks to.
+ *
+ * @since 0.1.0
+ * @category printing
+ */
+export const announce = (target: Target) =>
+  done("WeChat", target._tag === "Mock" ? `the embedded mock at ${target.mock.url}` : "the real WeChat (WXOPEN_* is set)")
+
+/**
  * Prints one step of a script: `✔ 3. what: detail`.
  *
  * @since 0.1.0

@@ -21,7 +21,7 @@ const redirectUri = "https://platform.example/wechat/authorized?shop=42&lang=zh_
 const main = Effect.gen(function*() {
   const target = yield* Environment.target
   const mock = target._tag === "Mock" ? target.mock : undefined
-  yield* Environment.done("WeChat", mock ? `the embedded mock at ${mock.url}` : "the real WeChat (WXOPEN_* is set)")
+  yield* Environment.announce(target)
 
   const run = Effect.gen(function*() {
     const { appId } = yield* ComponentConfig.ComponentConfig

@@ -20,6 +20,14 @@ const run = (script: string, env: Record<string, string> = {}) =>
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 
+/** The mock as a stand-in for WeChat, reached only through the WXOPEN_* variables a script reads. */
+const standIn = (mock: MockServer.RunningMock, ticket: string) => ({
+  WXOPEN_COMPONENT_APPID: mock.config.components[0]!.appId,
+  WXOPEN_COMPONENT_APPSECRET: mock.config.components[0]!.appSecret,
+  WXOPEN_API_BASE_URL: mock.url,
+  WXOPEN_COMPONENT_VERIFY_TICKET: ticket
+})
+
 const lines = (stdout: string) => stdout.split("\n").filter((line) => line !== "")
 
 describe("the examples, against the embedded mock", () => {
@@ -125,12 +133,7 @@ describe("the examples, pointed at WeChat (WXOPEN_* set)", () => {
         yield* Effect.promise(() => mock.admin.advanceClock(10)) // listed by authorization time
       }
       const { ticket } = yield* Effect.promise(() => mock.admin.ticket(component.appId))
-      const { code, stderr, stdout } = yield* run("act-for-account", {
-        WXOPEN_COMPONENT_APPID: component.appId,
-        WXOPEN_COMPONENT_APPSECRET: component.appSecret,
-        WXOPEN_API_BASE_URL: mock.url,
-        WXOPEN_COMPONENT_VERIFY_TICKET: ticket
-      })
+      const { code, stderr, stdout } = yield* run("act-for-account", standIn(mock, ticket))
       assert.strictEqual(code, 0, `${stdout}\n${stderr}`)
       assert.match(stdout, /authorizers: 2 listed by WeChat, 2 refresh tokens stored/)
       // The Mini Program authorized first and is listed first: the first Official Account is the other one.
@@ -163,12 +166,7 @@ describe("the examples, pointed at WeChat (WXOPEN_* set)", () => {
       const mock = yield* Effect.acquireRelease(Effect.promise(() => MockServer.start()), (m) => Effect.promise(() => m.close()))
       const component = mock.config.components[0]!
       const { ticket } = yield* Effect.promise(() => mock.admin.ticket(component.appId))
-      const { code, stderr, stdout } = yield* run("full-flow", {
-        WXOPEN_COMPONENT_APPID: component.appId,
-        WXOPEN_COMPONENT_APPSECRET: component.appSecret,
-        WXOPEN_API_BASE_URL: mock.url,
-        WXOPEN_COMPONENT_VERIFY_TICKET: ticket
-      })
+      const { code, stderr, stdout } = yield* run("full-flow", standIn(mock, ticket))
       assert.strictEqual(code, 0, stderr)
       assert.match(stdout, /✔ \d+\. pre_auth_code: preauthcode@@@/)
       assert.match(stdout, /PC link: https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/componentloginpage\?/)
