@@ -262,7 +262,8 @@ export const get = (authorizerAppId: string): Effect.Effect<AccessToken, Authori
 /**
  * Runs `f` with a valid access token of an account. If WeChat refuses it (the
  * access-token family), marks it expired, gets a new one and runs `f` once
- * more; a second refusal is returned as it is.
+ * more, unless the new one is the token just refused; a second refusal is
+ * returned as it is. A 61003 from `f` forgets the account.
  *
  * @since 0.1.0
  * @category combinators
