@@ -320,6 +320,8 @@ const makeApp = (config: MockConfig.MockConfig) => {
       }
       if (params.getAll(key).length > 1) return sendJson(res, { error: `query parameter ${key} is given twice` }, 400)
     }
+    // The body is read already: json-server's body parser must see it done, or it reads a spent stream and fails.
+    Object.assign(req, { body: {}, _body: true })
     if (method === "POST" || method === "PUT" || method === "PATCH") {
       const input = parseJson(body)
       const decoded = method === "PATCH" ? decodeStubChanges(input) : decodeStub(input)
@@ -327,8 +329,7 @@ const makeApp = (config: MockConfig.MockConfig) => {
       if (method === "POST" && (stubs.db.getState() as { stubs: Array<unknown> }).stubs.length >= maxStubs) {
         return sendJson(res, { error: `at most ${maxStubs} stubs: delete some, or reset` }, 400)
       }
-      // json-server's body parser sees the body read already and leaves the checked one in place.
-      Object.assign(req, { body: decoded.right, _body: true })
+      Object.assign(req, { body: decoded.right })
     }
     // json-server's router would let this header turn a POST into another method.
     delete req.headers["x-http-method-override"]

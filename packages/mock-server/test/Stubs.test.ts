@@ -44,6 +44,20 @@ describe("stubs", () => {
       assert.strictEqual((yield* admin(mock.url, "/stubs/1")).status, 404)
     }).pipe(Effect.scoped))
 
+  it.live("a DELETE that carries a JSON body is served like one without (the body is read once, by the mock)", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      yield* Effect.promise(() => mock.admin.stubs.create({ method: "GET", path: "/cgi-bin/user/get", body: { n: 1 } }))
+      const send = (method: string, path: string) =>
+        Effect.promise(async () => {
+          const response = await fetch(`${mock.url}/__admin${path}`, { method, body: "[]", headers: { "content-type": "application/json" } })
+          return [response.status, await response.text()] as const
+        })
+      const [deleted, text] = yield* send("DELETE", "/stubs/1")
+      assert.strictEqual(deleted, 200, text)
+      assert.deepStrictEqual(yield* Effect.promise(() => mock.admin.stubs.list()), [])
+    }).pipe(Effect.scoped))
+
   it.live("PUT replaces a stub whole (status back to 200 when not given); the newest of several matching wins", () =>
     Effect.gen(function*() {
       const mock = yield* withMock()
