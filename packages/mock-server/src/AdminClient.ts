@@ -67,20 +67,27 @@ export interface AdminClient {
    */
   readonly invalidateToken: (componentAppId: string, authorizerAppId: string) => Promise<void>
   readonly stubs: Stubs
-  readonly state: () => Promise<State>
+  /**
+   * The mock's state. Each component's app secret, message token and
+   * EncodingAESKey read `***` unless `revealSecrets` is set.
+   */
+  readonly state: (options?: { readonly revealSecrets?: boolean }) => Promise<State>
 }
 
 /**
- * A client of the admin API at `url` (the mock's base URL).
+ * A client of the admin API at `url` (the mock's base URL); `token` is the
+ * admin token the mock was started with, if any.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (url: string): AdminClient => {
-  const call = async <A>(method: string, path: string, body?: unknown): Promise<A> => {
+export const make = (url: string, options: { readonly token?: string } = {}): AdminClient => {
+  const authorization: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }
+  const call = async <A>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<A> => {
     const response = await fetch(`${url}/__admin${path}`, {
       method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } })
+      headers: { ...authorization, ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
     })
     const text = await response.text()
     if (!response.ok) throw new Error(`admin ${method} ${path}: HTTP ${response.status} ${text}`)
@@ -115,6 +122,6 @@ export const make = (url: string): AdminClient => {
       update: (id, changes) => call("PATCH", `/stubs/${id}`, changes),
       remove: (id) => call("DELETE", `/stubs/${id}`)
     },
-    state: () => call("GET", "/state/db")
+    state: (options = {}) => call("GET", "/state/db", undefined, options.revealSecrets === true ? { "x-wxopen-reveal": "secrets" } : {})
   }
 }

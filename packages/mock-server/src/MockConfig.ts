@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import { Either, ParseResult, Schema } from "effect"
+import * as Guard from "./internal/Guard.js"
 
 const AppId = Schema.String.pipe(Schema.pattern(/^wx[0-9a-f]{16}$/, { message: () => "an appid is wx and 16 hex digits" }))
 
@@ -295,8 +296,19 @@ export const MockConfig = Schema.Struct({
   pushRetryDelaysMs: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.nonNegative())), {
     default: () => [1_000, 2_000, 4_000],
     exact: true
+  }),
+  /**
+   * Host names pushes may go to besides this machine (`localhost`,
+   * 127.0.0.1, `[::1]`): a receiver in another container, say. A `pushUrl`
+   * anywhere else is refused.
+   */
+  pushHosts: Schema.optionalWith(Schema.Array(Schema.NonEmptyString), { default: () => [], exact: true })
+}).pipe(Schema.filter((config) =>
+  config.components.flatMap((component, i) => {
+    const refused = component.pushUrl === undefined ? undefined : Guard.pushRefusal(component.pushUrl, config.pushHosts)
+    return refused === undefined ? [] : [{ path: ["components", i, "pushUrl"], message: refused }]
   })
-})
+))
 
 /**
  * @since 0.1.0

@@ -33,6 +33,7 @@ import * as Journal from "./Journal.js"
 import * as MockConfig from "./MockConfig.js"
 import * as AccountApi from "./internal/AccountApi.js"
 import * as Page from "./internal/AuthorizationPage.js"
+import * as Guard from "./internal/Guard.js"
 import * as Pusher from "./internal/Pusher.js"
 import * as WeChatState from "./internal/WeChatState.js"
 
@@ -49,6 +50,18 @@ export interface Options {
   readonly host?: string
   /** Default {@link MockConfig.defaults}. */
   readonly config?: MockConfig.MockConfigInput
+  /**
+   * When set, every admin request must carry `authorization: Bearer <token>`
+   * (the {@link RunningMock.admin} client sends it). WeChat's endpoints are
+   * not affected.
+   */
+  readonly adminToken?: string
+  /**
+   * Host names the admin API answers for besides IP addresses and
+   * `localhost` (a container's name, say): any other `Host` is refused, so
+   * that a web page cannot reach the admin API through a name it controls.
+   */
+  readonly allowedHosts?: ReadonlyArray<string>
 }
 
 /**
@@ -159,8 +172,68 @@ const parseJson = (text: string): unknown => {
   }
 }
 
+// The component secrets the state view hides unless asked with this header and value.
+const revealHeader = "x-wxopen-reveal"
+
+/** The state as the admin API shows it: each component's secrets replaced by `***`. */
+const hideSecrets = (data: unknown): unknown => {
+  if (Array.isArray(data)) return data.map(hideSecrets)
+  if (typeof data !== "object" || data === null) return data
+  if ("appSecret" in data) return { ...data, appSecret: "***", token: "***", encodingAesKey: "***" }
+  return "components" in data ? { ...data, components: hideSecrets(data.components) } : data
+}
+
+// json-server's own query parameters the state view takes, with what their values must look like.
+const stateOptions: Record<string, RegExp> = {
+  _page: /^\d{1,6}$/,
+  _limit: /^\d{1,6}$/,
+  _start: /^\d{1,6}$/,
+  _end: /^\d{1,6}$/,
+  _sort: /^[A-Za-z][A-Za-z0-9]{0,63}$/,
+  _order: /^(?:asc|desc)$/
+}
+
+// Full-text search, JSONP, and the fields the view hides: a filter on them would tell a secret one guess at a time.
+const unfiltered = new Set(["q", "callback", "appSecret", "token", "encodingAesKey"])
+
+/**
+ * The state view's query, or why it is refused: exact filters on a field
+ * (`componentAppId=wx…`) and paging and sorting only. json-server's other
+ * filters build regular expressions (`_like`) and walk deep paths from the
+ * query string; one request could hold the process.
+ */
+const stateQuery = (search: string): Record<string, string> | { readonly refused: string } => {
+  const query: Record<string, string> = {}
+  for (const [key, value] of new URLSearchParams(search)) {
+    const option = stateOptions[key]
+    if (option === undefined && (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(key) || unfiltered.has(key))) {
+      return { refused: `query parameter ${JSON.stringify(key.slice(0, 64))} is not accepted: filter on a field, exact values, with _page, _limit, _start, _end, _sort and _order` }
+    }
+    if (option !== undefined && !option.test(value)) return { refused: `${key} does not take ${JSON.stringify(value.slice(0, 64))}` }
+    if (key in query) return { refused: `query parameter ${key} is given twice` }
+    query[key] = value
+  }
+  return query
+}
+
+// json-server's routers answer an error with its stack trace: these answer it without, as a failed request.
+const withoutStackTraces = (router: { readonly stack: Array<{ handle: (...args: Array<never>) => void }> }) => {
+  for (const layer of router.stack) {
+    if (layer.handle.length === 4) {
+      layer.handle = (_error: unknown, _req: IncomingMessage, res: ServerResponse, _next: unknown) =>
+        sendJson(res, { error: "the request could not be served: check its body and query" }, 400)
+    }
+  }
+}
+
+// json-server's router answers through its `render`, which its types do not show.
+const renderWith = (router: object, render: (req: IncomingMessage, res: ServerResponse, data: unknown) => void) =>
+  Object.assign(router, {
+    render: (req: IncomingMessage, res: ServerResponse & { readonly locals: Record<string, unknown> }) => render(req, res, res.locals["data"])
+  })
+
 // The mock's Express app and the pieces behind it, not listening yet.
-const makeApp = (config: MockConfig.MockConfig) => {
+const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   let offsetMs = 0
   const clock = { now: () => Date.now() + offsetMs }
   const state = WeChatState.make(config, clock)
@@ -168,9 +241,14 @@ const makeApp = (config: MockConfig.MockConfig) => {
   const journal = Journal.make(config.journalLimit)
   const pusher = Pusher.make({ config, state, clock })
   const router = jsonServer.router(state.state as unknown as object)
+  // json-server answers through `render` (JSONP when asked): here, JSON only, and the secrets hidden unless asked for.
+  renderWith(router, (req, res, data) => sendJson(res, req.headers[revealHeader] === "secrets" ? data : hideSecrets(data), res.statusCode))
   const initialStubs = () => ({ stubs: config.stubs.map((stub, i) => ({ id: i + 1, ...stub })) })
   // The stubs are a json-server resource: its router lists, reads, creates, changes and deletes them.
   const stubs = jsonServer.router(initialStubs())
+  renderWith(stubs, (_req, res, data) => sendJson(res, data, res.statusCode))
+  withoutStackTraces(router)
+  withoutStackTraces(stubs)
   /** The newest stub for `method path`. */
   const findStub = (method: string, path: string): MockConfig.Stub | undefined => {
     const held = (stubs.db.getState() as { stubs: Array<MockConfig.Stub> }).stubs
@@ -181,9 +259,8 @@ const makeApp = (config: MockConfig.MockConfig) => {
   }
   const app = jsonServer.create()
   // Express parses every request's query string (with qs) before routing, which cost as much as the rest of a WeChat
-  // call. The WeChat endpoints read theirs themselves; json-server's router, the one reader of `req.query`, gets
-  // Express's own parse, on its own path only.
-  const parseQuery = app.get("query parser fn") as (search: string) => Record<string, unknown>
+  // call. The WeChat endpoints read theirs themselves; json-server's routers, the readers of `req.query`, get flat
+  // queries checked first.
   app.set("query parser", false)
 
   const tick = () => {
@@ -401,9 +478,9 @@ const makeApp = (config: MockConfig.MockConfig) => {
       const pushUrl = (parseJson(body) as { pushUrl?: unknown } | undefined)?.pushUrl
       const found = state.state.components.find((c) => c.appId === req.params?.appId)
       if (found === undefined) return sendJson(res, { error: "unknown component" }, 404)
-      if (typeof pushUrl !== "string" || !/^https?:\/\/\S+$/.test(pushUrl)) {
-        return sendJson(res, { error: "pushUrl must be an absolute http(s) URL" }, 400)
-      }
+      if (typeof pushUrl !== "string") return sendJson(res, { error: "pushUrl must be an absolute http(s) URL" }, 400)
+      const refused = Guard.pushRefusal(pushUrl, config.pushHosts)
+      if (refused !== undefined) return sendJson(res, { error: refused }, 400)
       ;(found as { pushUrl?: string }).pushUrl = pushUrl
       sendJson(res, { ok: true })
     },
@@ -486,14 +563,24 @@ const makeApp = (config: MockConfig.MockConfig) => {
     app.post(path, route(confirm))
   }
 
+  // Every admin request is checked before any route: its Host, its origin, its body's type, its token.
+  app.use("/__admin", (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const refused = Guard.refusal(req, policy)
+    if (refused === undefined) return next()
+    if (refused.status === 401) res.setHeader("www-authenticate", "Bearer")
+    sendJson(res, { error: refused.error }, refused.status)
+  })
   for (const [key, handler] of Object.entries(admin)) {
     const [method, path] = key.split(" ") as [string, string]
     app[method.toLowerCase() as "get" | "post" | "put" | "delete"](`/__admin${path}`, route(handler))
   }
   app.use("/__admin/state", (req, res, next) => {
     if (req.method !== "GET") return sendJson(res, { error: "read only" }, 405)
-    const mark = req.url.indexOf("?")
-    req.query = parseQuery(mark === -1 ? "" : req.url.slice(mark + 1)) as typeof req.query
+    const { path, search } = splitUrl(req.url)
+    const query = stateQuery(search)
+    if ("refused" in query) return sendJson(res, { error: query.refused }, 400)
+    if (path === "/db") return sendJson(res, req.headers[revealHeader] === "secrets" ? state.state : hideSecrets(state.state))
+    req.query = query
     next()
   })
   app.use("/__admin/state", router)
@@ -541,8 +628,22 @@ export const start = async (options: Options = {}): Promise<RunningMock> => {
     MockConfig.decode(options.config ?? MockConfig.defaults),
     (error) => new MockStartError({ detail: `invalid configuration:\n${error}` })
   )
-  const { app, close, tick } = makeApp(config)
+  const policy: Guard.AdminPolicy = {
+    token: options.adminToken,
+    allowedHosts: new Set((options.allowedHosts ?? []).map((name) => name.toLowerCase()))
+  }
+  if (options.adminToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(options.adminToken)) {
+    throw new MockStartError({ detail: "adminToken must be 16 to 256 printable characters without spaces" })
+  }
+  const { app, close, tick } = makeApp(config, policy)
   const host = options.host ?? "127.0.0.1"
+  if (!Guard.isLoopback(host)) {
+    process.emitWarning(
+      `the mock WeChat listens on ${host}, reachable from other machines: its admin API changes and shows its state ` +
+        (options.adminToken === undefined ? "to anyone who can reach it; set an admin token (--admin-token)" : "to anyone with its token"),
+      { code: "WXOPEN_MOCK_EXPOSED" }
+    )
+  }
   const server = await new Promise<Server>((resolve, reject) => {
     const listening: Server = app.listen(options.port ?? 0, host, () => resolve(listening))
     listening.on("error", (error) => reject(new MockStartError({ detail: error.message })))
@@ -557,7 +658,7 @@ export const start = async (options: Options = {}): Promise<RunningMock> => {
   const timer = setInterval(() => background(tick()), 1_000).unref()
   return {
     url,
-    admin: AdminClient.make(url),
+    admin: AdminClient.make(url, options.adminToken === undefined ? {} : { token: options.adminToken }),
     config,
     close: () =>
       new Promise<void>((resolve) => {

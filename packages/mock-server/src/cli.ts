@@ -19,11 +19,13 @@ import { parseArgs } from "node:util"
 import * as MockConfig from "./MockConfig.js"
 import * as MockServer from "./MockServer.js"
 
-const usage = `usage: wxopen-mock [-p PORT] [--host HOST] [-c FILE]
-  -p, --port    port to listen on (default 4100; 0 picks a free one)
-      --host    address to listen on (default 127.0.0.1)
-  -c, --config  JSON configuration file (components, authorizers, quotas); documented defaults without it
-  -h, --help    this text`
+const usage = `usage: wxopen-mock [-p PORT] [--host HOST] [-c FILE] [--allowed-host NAME ...]
+  -p, --port          port to listen on (default 4100; 0 picks a free one)
+      --host          address to listen on (default 127.0.0.1; any other than this machine's warns)
+  -c, --config        JSON configuration file (components, authorizers, quotas); documented defaults without it
+      --allowed-host  a host name the admin API answers for, besides IP addresses and localhost (repeatable)
+  -h, --help          this text
+The admin API requires a token when WXOPEN_MOCK_ADMIN_TOKEN is set (16 to 256 printable characters).`
 
 const fail = (message: string): never => {
   process.stderr.write(`wxopen-mock: ${message}\n`)
@@ -37,7 +39,7 @@ const main = async () => {
   // `npm run mock -- --port 0` drops its `--`; pnpm passes it on: either way, what follows it is ours.
   const args = process.argv.slice(2)
   if (args[0] === "--") args.shift()
-  let values: { port?: string; host?: string; config?: string; help?: boolean }
+  let values: { port?: string; host?: string; config?: string; "allowed-host"?: Array<string>; help?: boolean }
   try {
     values = parseArgs({
       args,
@@ -45,6 +47,7 @@ const main = async () => {
         port: { type: "string", short: "p" },
         host: { type: "string" },
         config: { type: "string", short: "c" },
+        "allowed-host": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" }
       }
     }).values
@@ -76,8 +79,17 @@ const main = async () => {
       onRight: () => json as MockConfig.MockConfigInput
     })
   }
-  const mock = await MockServer.start({ port, host: values.host ?? "127.0.0.1", config })
+  // From the environment, not the command line, where any user of the machine could read it.
+  const adminToken = process.env["WXOPEN_MOCK_ADMIN_TOKEN"] || undefined
+  const mock = await MockServer.start({
+    port,
+    host: values.host ?? "127.0.0.1",
+    config,
+    ...(adminToken === undefined ? {} : { adminToken }),
+    ...(values["allowed-host"] === undefined ? {} : { allowedHosts: values["allowed-host"] })
+  })
   const lines = [`listening on ${mock.url}`]
+  if (adminToken !== undefined) lines.push(`admin token: ${adminToken} (send authorization: Bearer <token> to /__admin)`)
   for (const c of mock.config.components) {
     lines.push(
       `component ${c.appId}: appSecret=${c.appSecret} token=${c.token} encodingAesKey=${c.encodingAesKey}` +

@@ -188,7 +188,7 @@ describe("account calls: quota, faults, journal", () => {
       const mock = yield* withMock()
       const add = (endpoint: string) =>
         Effect.promise(() =>
-          fetch(`${mock.url}/__admin/faults`, { method: "POST", body: JSON.stringify({ endpoint, fault: { type: "empty" } }) }).then((r) => r.status)
+          fetch(`${mock.url}/__admin/faults`, { method: "POST", body: JSON.stringify({ endpoint, fault: { type: "empty" } }), headers: { "content-type": "application/json" } }).then((r) => r.status)
         )
       assert.deepStrictEqual(
         [yield* add("/cgi-bin/user/info"), yield* add("api_get_authorizer_list"), yield* add("cgi-bin/user/info"), yield* add("/cgi-bin/component/api_query_auth"), yield* add("/__admin/faults")],

@@ -130,7 +130,7 @@ describe("faults", () => {
   it.live("a malformed fault rule is refused with the reason", () =>
     Effect.gen(function*() {
       const mock = yield* withMock()
-      const answer = yield* raw(`${mock.url}/__admin/faults`, { method: "POST", body: JSON.stringify({ endpoint: "*", fault: { type: "explode" } }) })
+      const answer = yield* raw(`${mock.url}/__admin/faults`, { method: "POST", body: JSON.stringify({ endpoint: "*", fault: { type: "explode" } }), headers: { "content-type": "application/json" } })
       assert.strictEqual(answer.status, 400)
       assert.include(answer.text, "explode")
     }).pipe(Effect.scoped))
@@ -303,7 +303,7 @@ describe("pushes", () => {
       const { push } = yield* Effect.promise(() => mock.admin.pushTicket(appId))
       assert.isTrue(push?.delivered)
       assert.strictEqual(receiver.received.length, 1)
-      const refused = yield* raw(`${mock.url}/__admin/components/${appId}/push-url`, { method: "PUT", body: JSON.stringify({ pushUrl: "nope" }) })
+      const refused = yield* raw(`${mock.url}/__admin/components/${appId}/push-url`, { method: "PUT", body: JSON.stringify({ pushUrl: "nope" }), headers: { "content-type": "application/json" } })
       assert.strictEqual(refused.status, 400)
     }).pipe(Effect.scoped))
 

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
+import * as Http from "node:http"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -9,10 +10,16 @@ import { MockConfig } from "../src/index.js"
 
 const bin = fileURLToPath(new URL("../bin/wxopen-mock.js", import.meta.url))
 
-/** Runs the CLI until it prints `lines` lines (then stops it) or exits; its output and exit code. */
-const run = (args: ReadonlyArray<string>, lines = Infinity) =>
+/**
+ * Runs the CLI until it prints `lines` lines (then asks `probe`, and stops it) or exits; its output and exit code.
+ */
+const run = (
+  args: ReadonlyArray<string>,
+  lines = Infinity,
+  options: { readonly env?: Record<string, string>; readonly probe?: (url: string) => Promise<string> } = {}
+) =>
   Effect.async<{ readonly stdout: string; readonly stderr: string; readonly code: number | null; readonly url?: string }>((resume) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } })
     let stdout = ""
     let stderr = ""
     let url: string | undefined
@@ -23,6 +30,7 @@ const run = (args: ReadonlyArray<string>, lines = Infinity) =>
         // While it runs, the mock answers as WeChat.
         const answer = await fetch(`${url}/cgi-bin/component/api_create_preauthcode`, { method: "POST", body: "{}" }).then((r) => r.json())
         stdout += `\nanswer: ${JSON.stringify(answer)}`
+        if (options.probe !== undefined) stdout += `\nprobe: ${await options.probe(url!)}`
         child.kill("SIGTERM")
       }
     })
@@ -95,6 +103,42 @@ describe("wxopen-mock", () => {
       const result = yield* run(["--port", "0", "--host", "127.0.0.2"], 3)
       assert.match(result.stdout, /^listening on http:\/\/127\.0\.0\.2:\d+\n/)
       assert.match(result.stdout, /answer: \{"errcode":41018/)
+    }))
+
+  it.live("with WXOPEN_MOCK_ADMIN_TOKEN, prints the token second and the admin API asks for it", () =>
+    Effect.gen(function*() {
+      const token = "cli-admin-token-0123456789"
+      const result = yield* run(["--port", "0"], 4, {
+        env: { WXOPEN_MOCK_ADMIN_TOKEN: token },
+        probe: async (url) => {
+          const without = await fetch(`${url}/__admin/health`)
+          const withToken = await fetch(`${url}/__admin/health`, { headers: { authorization: `Bearer ${token}` } })
+          return `${without.status} ${withToken.status}`
+        }
+      })
+      const output = result.stdout + result.stderr
+      assert.strictEqual(result.stdout.split("\n")[1], `admin token: ${token} (send authorization: Bearer <token> to /__admin)`, output)
+      assert.match(result.stdout, /\nprobe: 401 200$/, output)
+    }))
+
+  it.live("--host 0.0.0.0 warns on stderr; --allowed-host names a host the admin API answers for", () =>
+    Effect.gen(function*() {
+      const result = yield* run(["--port", "0", "--host", "0.0.0.0", "--allowed-host", "mock.internal"], 3, {
+        probe: async (url) => {
+          const port = new URL(url).port
+          const status = (host: string) =>
+            new Promise<number>((resolve, reject) =>
+              Http.get({ host: "127.0.0.1", port, path: "/__admin/health", headers: { host } }, (res) => {
+                res.resume()
+                resolve(res.statusCode ?? 0)
+              }).on("error", reject)
+            )
+          return `${await status(`mock.internal:${port}`)} ${await status(`other.example:${port}`)}`
+        }
+      })
+      const output = result.stdout + result.stderr
+      assert.match(result.stderr, /WXOPEN_MOCK_EXPOSED.*listens on 0\.0\.0\.0, reachable from other machines/, output)
+      assert.match(result.stdout, /\nprobe: 200 403$/, output)
     }))
 
   it.live("runs with a configuration file", () =>

@@ -46,7 +46,7 @@ describe("MockServer refuses what would break it", () => {
   it.live("a clock advance past ten years, a 1xx status fault, a journal limit of 0", () =>
     Effect.gen(function*() {
       const mock = yield* Effect.acquireRelease(Effect.promise(() => MockServer.start()), (m) => Effect.promise(() => m.close()))
-      const post = (path: string, body: unknown) => json(`${mock.url}/__admin${path}`, { method: "POST", body: JSON.stringify(body) })
+      const post = (path: string, body: unknown) => json(`${mock.url}/__admin${path}`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } })
       assert.strictEqual((yield* post("/clock", { advanceSeconds: 1e13 }))[0], 400)
       assert.strictEqual((yield* post("/faults", { endpoint: "*", fault: { type: "status", status: 101 } }))[0], 400)
       assert.strictEqual((yield* post("/faults", { endpoint: "api_typo", fault: { type: "empty" } }))[0], 400)

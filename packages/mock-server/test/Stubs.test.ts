@@ -6,7 +6,7 @@ const admin = (url: string, path: string, init: { readonly method?: string; read
   Effect.promise(async () => {
     const response = await fetch(`${url}/__admin${path}`, {
       method: init.method ?? "GET",
-      ...(init.body === undefined ? {} : { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) })
+      ...(init.body === undefined ? {} : { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body), headers: { "content-type": "application/json" } })
     })
     const text = await response.text()
     return { status: response.status, body: text === "" ? undefined : JSON.parse(text) }

@@ -131,6 +131,7 @@ describe("api_create_preauthcode", () => {
       const authorize = () =>
         fetch(`${mock.url}/__admin/authorizations`, {
           method: "POST",
+          headers: { "content-type": "application/json" },
           body: JSON.stringify({ componentAppId: appId, authorizerAppId: officialAccount.appId, preAuthCode: pre_auth_code })
         }).then(async (r) => [r.status, await r.json()] as const)
       assert.strictEqual((yield* Effect.promise(authorize))[0], 201)
@@ -244,6 +245,7 @@ describe("more of WeChat's behaviour", () => {
       const refused = yield* Effect.promise(() =>
         fetch(`${mock.url}/__admin/authorizations`, {
           method: "POST",
+          headers: { "content-type": "application/json" },
           body: JSON.stringify({ componentAppId: appId, authorizerAppId: officialAccount.appId, preAuthCode: pre_auth_code })
         }).then((r) => r.json())
       )

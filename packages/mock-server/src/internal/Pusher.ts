@@ -12,6 +12,7 @@ import { MessageCrypto, PushEvent } from "@wxopen/core"
 import { DateTime, Either, Redacted } from "effect"
 import * as Crypto from "node:crypto"
 import type { Component, MockConfig } from "../MockConfig.js"
+import * as Guard from "./Guard.js"
 import type { WeChatState } from "./WeChatState.js"
 
 /**
@@ -113,9 +114,17 @@ export const make = (options: {
       const url = `${pushUrl}${pushUrl.includes("?") ? "&" : "?"}${query}`
       const body = `<xml><AppId><![CDATA[${c.appId}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`
       const at = new Date().toISOString()
+      // Checked at every attempt, whatever set the URL: a push never leaves for a host the configuration does not name.
+      const refused = Guard.pushRefusal(pushUrl, config.pushHosts)
+      if (refused !== undefined) {
+        record.attempts.push({ at, error: refused })
+        return
+      }
       try {
         const response = await fetch(url, {
           method: "POST",
+          // A redirect is an answer, not a new destination.
+          redirect: "manual",
           body,
           headers: { "content-type": "text/xml" },
           signal: AbortSignal.any([controller.signal, AbortSignal.timeout(attemptTimeoutMs)])
