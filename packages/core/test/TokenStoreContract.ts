@@ -1,4 +1,4 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, type Vitest } from "@effect/vitest"
 import { Clock, Deferred, Effect, Exit, Fiber, type Layer, Option, Redacted } from "effect"
 import { TokenStore } from "../src/TokenStore.js"
 
@@ -15,11 +15,17 @@ const value = <A extends { readonly value: Redacted.Redacted<string> }>(option: 
  * live matters are short; but not so short that a busy machine, pausing the
  * process for a few hundred milliseconds, could make one lapse under a holder
  * that works.
+ *
+ * A `layer` that needs a service shared by the tests (a server started once)
+ * comes with the `it.effect` of an `@effect/vitest` `layer(…, {
+ * excludeTestServices: true })` that provides it: real time still.
  */
-export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) =>
+export function contract(name: string, layer: Layer.Layer<TokenStore, unknown>): void
+export function contract<R>(name: string, layer: Layer.Layer<TokenStore, unknown, R>, live: Vitest.Tester<R>): void
+export function contract<R>(name: string, layer: Layer.Layer<TokenStore, unknown, R>, live = it.live as Vitest.Tester<R>) {
   describe(`${name} honours the TokenStore contract`, () => {
     const test = (title: string, body: Effect.Effect<void, unknown, TokenStore>) =>
-      it.live(title, () => Effect.provide(body, layer), 30_000)
+      live(title, () => Effect.provide(body, layer), 30_000)
 
     test("a ticket reads back as written, per component", Effect.gen(function*() {
       const store = yield* TokenStore
@@ -240,3 +246,4 @@ export const contract = (name: string, layer: Layer.Layer<TokenStore, unknown>) 
       yield* Fiber.join(holder)
     }))
   })
+}

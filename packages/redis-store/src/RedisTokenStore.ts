@@ -35,6 +35,9 @@
  * - Any Redis from version 5 (the scripts use Redis 2.6 commands only). Use a
  *   `noeviction` or `volatile-*` eviction policy: `allkeys-*` could evict
  *   refresh tokens.
+ * - A Redis Cluster as well as one Redis: every command and every script
+ *   touches one key, so no key needs a hash tag and the keys are the same on
+ *   both. `listAuthorizers` runs its SCAN on every master of the cluster.
  *
  * @example
  * ```ts
@@ -47,14 +50,15 @@
  *
  * @since 0.1.0
  */
-import { ComponentConfig, TokenStore } from "@wxopen/core"
+import { TokenStore } from "@wxopen/core"
 import {
   Clock,
   Config,
-  type ConfigError,
+  ConfigError,
   Deferred,
   Duration,
   Effect,
+  Either,
   Exit,
   Fiber,
   FiberId,
@@ -64,17 +68,32 @@ import {
   Schedule,
   Schema
 } from "effect"
-import { Redis } from "ioredis"
+import { Cluster, Redis } from "ioredis"
 import * as Crypto from "node:crypto"
 
 /**
- * How a store reaches Redis: a client you own (it is not closed with the
- * layer), or a URL (a client the layer opens and closes).
+ * An ioredis client the store works on: one Redis, or a Redis Cluster.
  *
  * @since 0.1.0
  * @category models
  */
-export type Options = ({ readonly client: Redis } | { readonly url: Redacted.Redacted<string> | string }) & {
+export type Client = Redis | Cluster
+
+/**
+ * How a store reaches Redis: a client you own (a `Redis` or a `Cluster`; it is
+ * not closed with the layer), a URL, or the URLs of some of a Redis Cluster's
+ * nodes (a client the layer opens and closes). Every node of a cluster is
+ * reached with the user and password of the first URL that has them: the
+ * others are found through the cluster.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Options = (
+  | { readonly client: Client }
+  | { readonly url: Redacted.Redacted<string> | string }
+  | { readonly cluster: ReadonlyArray<Redacted.Redacted<string> | string> }
+) & {
   /** Prefix of every key; default `wxopen`. */
   readonly prefix?: string
   /**
@@ -93,7 +112,8 @@ const releaseRetry = Duration.millis(250)
 
 // Each script answers 1 when it wrote (or deleted), 0 when it did not. Only commands of Redis 2.6 (SET, PTTL,
 // PEXPIREAT, Lua with cjson) are used, so any Redis from 5 on will do. Names are prefixed: a client of yours may
-// define scripts of its own.
+// define scripts of its own. Each touches its one key, KEYS[1], and nothing else: a Redis Cluster runs it on the
+// node that holds the key.
 const scripts = {
   // KEYS[1] record; ARGV: json, field ordering the records, its value, expiry (Unix ms; 0 for none)
   wxopenSetUnlessNewer: `
@@ -143,7 +163,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`
 }
 
-type Scripted = Redis & {
+type Scripted = Client & {
   readonly [K in keyof typeof scripts]: (key: string, ...args: Array<string>) => Promise<number>
 }
 
@@ -165,11 +185,13 @@ const globEscape = (key: string) => key.replace(/[*?[\]\\]/g, "\\$&")
  * @since 0.1.0
  * @category constructors
  */
-export const make = (client: Redis, options: { readonly prefix?: string; readonly commandTimeout?: Duration.DurationInput } = {}): TokenStore.Service => {
+export const make = (client: Client, options: { readonly prefix?: string; readonly commandTimeout?: Duration.DurationInput } = {}): TokenStore.Service => {
   const redis = client as Scripted
   for (const [name, lua] of Object.entries(scripts)) {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 1, lua })
   }
+  // A SCAN sees the keys of one node: on a cluster, each master is scanned.
+  const masters = (): ReadonlyArray<Redis> => client.isCluster ? (client as Cluster).nodes("master") : [client as Redis]
   const prefix = options.prefix ?? "wxopen"
   const timeout = Duration.decode(options.commandTimeout ?? Duration.seconds(2))
   const keys = {
@@ -334,18 +356,26 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
         redis.wxopenDeleteIfEqual(keys.componentToken(c), "value", Redacted.value(expected))),
     getAuthorizer: (c, a) =>
       Effect.map(read("read an authorizer's tokens", keys.authorizer(c, a), Authorizer), Option.map(asAuthorizer)),
-    // SCAN, a page at a time, each page under the command timeout: never a KEYS that blocks Redis.
+    // SCAN, a page at a time, each page under the command timeout: never a KEYS that blocks Redis. On a cluster,
+    // every master is scanned (at once), and a cluster whose masters are not known yet fails rather than list none.
     listAuthorizers: (c) =>
       Effect.gen(function*() {
         const pattern = `${globEscape(keys.authorizer(c, ""))}*`
         const start = keys.authorizer(c, "").length
+        const nodes = masters()
+        if (nodes.length === 0) {
+          return yield* new TokenStore.TokenStoreError({ operation: "list the authorizers", detail: "the Redis Cluster has no master known yet" })
+        }
         const found = new Set<string>()
-        let cursor = "0"
-        do {
-          const [next, page] = yield* run("list the authorizers", () => redis.scan(cursor, "MATCH", pattern, "COUNT", 1000))
-          for (const key of page) found.add(key.slice(start))
-          cursor = next
-        } while (cursor !== "0")
+        yield* Effect.forEach(nodes, (node) =>
+          Effect.gen(function*() {
+            let cursor = "0"
+            do {
+              const [next, page] = yield* run("list the authorizers", () => node.scan(cursor, "MATCH", pattern, "COUNT", 1000))
+              for (const key of page) found.add(key.slice(start))
+              cursor = next
+            } while (cursor !== "0")
+          }), { concurrency: "unbounded", discard: true })
         return [...found]
       }),
     setAuthorizer: (c, a, t) =>
@@ -378,7 +408,7 @@ export const make = (client: Redis, options: { readonly prefix?: string; readonl
 
 // The first connection, awaited for a few seconds at most: if Redis is down at start, the store starts anyway and
 // its commands fail (typed) until ioredis reconnects.
-const ready = (client: Redis) =>
+const ready = (client: Client) =>
   Effect.interruptible(Effect.async<void>((resume) => {
     if (client.status === "ready") return resume(Effect.void)
     const onReady = () => resume(Effect.void)
@@ -386,8 +416,48 @@ const ready = (client: Redis) =>
     return Effect.sync(() => client.off("ready", onReady))
   })).pipe(Effect.timeout("5 seconds"), Effect.ignore)
 
+// The user and password of the first URL that has them, for every node of a cluster: the nodes the client finds
+// through the cluster are not in the URLs.
+const credentials = (urls: ReadonlyArray<string>): { readonly username?: string; readonly password?: string } => {
+  for (const url of urls) {
+    if (!URL.canParse(url)) continue
+    const { username, password } = new URL(url)
+    if (username === "" && password === "") continue
+    return {
+      ...(username === "" ? {} : { username: decodeURIComponent(username) }),
+      ...(password === "" ? {} : { password: decodeURIComponent(password) })
+    }
+  }
+  return {}
+}
+
+// A client of the layer's own. Commands fail at once while Redis is down, rather than queue and hang.
+const open = (
+  options: ({ readonly url: Redacted.Redacted<string> | string } | { readonly cluster: ReadonlyArray<Redacted.Redacted<string> | string> }) & {
+    readonly commandTimeout?: Duration.DurationInput
+  }
+): Client => {
+  const commandTimeout = Duration.toMillis(Duration.decode(options.commandTimeout ?? Duration.seconds(2)))
+  const reconnect = (attempt: number) => Math.min(attempt * 100, 2_000)
+  if ("url" in options) {
+    return new Redis(typeof options.url === "string" ? options.url : Redacted.value(options.url), {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout,
+      retryStrategy: reconnect
+    })
+  }
+  const urls = options.cluster.map((url) => typeof url === "string" ? url : Redacted.value(url))
+  return new Cluster(urls, {
+    enableOfflineQueue: false,
+    clusterRetryStrategy: reconnect,
+    redisOptions: { ...credentials(urls), maxRetriesPerRequest: 1, commandTimeout }
+  })
+}
+
 /**
- * The store as a layer, from a client you own or a URL.
+ * The store as a layer, from a client you own (a `Redis` or a `Cluster`), a
+ * URL, or the URLs of a Redis Cluster's nodes.
  *
  * @since 0.1.0
  * @category layers
@@ -399,15 +469,7 @@ export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore> =>
       "client" in options
         ? Effect.succeed(options.client)
         : Effect.acquireRelease(
-          Effect.sync(() =>
-            new Redis(typeof options.url === "string" ? options.url : Redacted.value(options.url), {
-              // Fail at once while Redis is down, rather than queue commands and hang.
-              enableOfflineQueue: false,
-              maxRetriesPerRequest: 1,
-              commandTimeout: Duration.toMillis(Duration.decode(options.commandTimeout ?? Duration.seconds(2))),
-              retryStrategy: (attempt) => Math.min(attempt * 100, 2_000)
-            })
-          ).pipe(
+          Effect.sync(() => open(options)).pipe(
             // Reconnection attempts are ioredis's business; each command's failure is already a TokenStoreError.
             Effect.tap((client) => Effect.sync(() => client.on("error", () => {}))),
             Effect.tap(ready)
@@ -422,8 +484,39 @@ export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore> =>
     )
   )
 
+const urlHelp = "the Redis URL, redis://[user:password@]host:port[/db]"
+const clusterHelp = "the URLs of some of a Redis Cluster's nodes, redis://[user:password@]host:port, separated by commas"
+
+// One Redis (WXOPEN_REDIS_URL) or a cluster (WXOPEN_REDIS_CLUSTER_NODES), never both: which one is meant would be a
+// guess.
+type Target = { readonly url: Redacted.Redacted<string> } | { readonly cluster: ReadonlyArray<Redacted.Redacted<string>> }
+const target: Config.Config<Target> = Config.all({
+  url: Config.option(Config.redacted("WXOPEN_REDIS_URL")),
+  cluster: Config.option(Config.redacted("WXOPEN_REDIS_CLUSTER_NODES"))
+}).pipe(
+  Config.mapOrFail(({ cluster, url }): Either.Either<Target, ConfigError.ConfigError> => {
+    if (Option.isSome(url) && Option.isSome(cluster)) {
+      return Either.left(
+        ConfigError.InvalidData([], "WXOPEN_REDIS_URL and WXOPEN_REDIS_CLUSTER_NODES are both set: set the first for one Redis, the second for a Redis Cluster")
+      )
+    }
+    if (Option.isSome(url)) return Either.right({ url: url.value })
+    if (Option.isNone(cluster)) {
+      return Either.left(
+        ConfigError.MissingData(["WXOPEN_REDIS_URL"], `WXOPEN_REDIS_URL is not set: it holds ${urlHelp} (or set WXOPEN_REDIS_CLUSTER_NODES: ${clusterHelp})`)
+      )
+    }
+    const nodes = Redacted.value(cluster.value).split(",").map((node) => node.trim()).filter((node) => node !== "")
+    return nodes.length === 0
+      ? Either.left(ConfigError.InvalidData(["WXOPEN_REDIS_CLUSTER_NODES"], `WXOPEN_REDIS_CLUSTER_NODES holds no URL: it holds ${clusterHelp}`))
+      : Either.right({ cluster: nodes.map((node) => Redacted.make(node)) })
+  })
+)
+
 /**
- * The store as a layer, from `WXOPEN_REDIS_URL` (and `WXOPEN_REDIS_PREFIX`).
+ * The store as a layer, from `WXOPEN_REDIS_URL` for one Redis or
+ * `WXOPEN_REDIS_CLUSTER_NODES` (node URLs separated by commas) for a Redis
+ * Cluster, and `WXOPEN_REDIS_PREFIX`.
  *
  * @since 0.1.0
  * @category layers
@@ -431,10 +524,7 @@ export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore> =>
 export const layerConfig = (): Layer.Layer<TokenStore.TokenStore, ConfigError.ConfigError> =>
   Layer.unwrapEffect(
     Effect.map(
-      Config.all({
-        url: ComponentConfig.secret("WXOPEN_REDIS_URL", "the Redis URL, redis://[user:password@]host:port[/db]"),
-        prefix: Config.string("WXOPEN_REDIS_PREFIX").pipe(Config.withDefault("wxopen"))
-      }),
-      layer
+      Config.all({ target, prefix: Config.string("WXOPEN_REDIS_PREFIX").pipe(Config.withDefault("wxopen")) }),
+      ({ prefix, target }) => layer({ ...target, prefix })
     )
   )

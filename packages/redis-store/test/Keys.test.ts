@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { TokenStore } from "@wxopen/core"
-import { ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
+import { ConfigProvider, Context, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { Redis } from "ioredis"
 import { RedisTokenStore } from "../src/index.js"
 import { startRedis } from "./utils.js"
@@ -49,4 +49,19 @@ describe("RedisTokenStore keys", () => {
       const client = yield* Effect.acquireRelease(Effect.sync(() => new Redis(redis.url)), (c) => Effect.promise(() => c.quit()))
       assert.deepStrictEqual(yield* Effect.promise(() => client.keys("*")), ["from-env:wx0000000000000001:component_token"])
     }).pipe(Effect.scoped))
+
+  it.live("layerConfig says which variable to set when neither is, and refuses both a URL and a cluster", () =>
+    Effect.gen(function*() {
+      const build = (entries: ReadonlyArray<readonly [string, string]>) =>
+        Effect.exit(Effect.scoped(Layer.build(RedisTokenStore.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(entries))))))))
+      const messages = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit) ? String(exit.cause) : "built"
+      const neither = messages(yield* build([]))
+      assert.include(neither, "WXOPEN_REDIS_URL is not set")
+      assert.include(neither, "WXOPEN_REDIS_CLUSTER_NODES")
+      assert.include(
+        messages(yield* build([["WXOPEN_REDIS_URL", "redis://127.0.0.1:1"], ["WXOPEN_REDIS_CLUSTER_NODES", "redis://127.0.0.1:2"]])),
+        "both set"
+      )
+      assert.include(messages(yield* build([["WXOPEN_REDIS_CLUSTER_NODES", " , "]])), "holds no URL")
+    }))
 })
