@@ -160,7 +160,7 @@ const parseJson = (text: string): unknown => {
   }
 }
 
-// The mock's Express app and the pieces behind it, not listening yet.
+// The mock's request handler (`dispatch`) and the pieces behind it, not listening yet.
 const makeApp = (config: MockConfig.MockConfig) => {
   let offsetMs = 0
   const clock = { now: () => Date.now() + offsetMs }
