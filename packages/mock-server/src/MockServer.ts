@@ -1,12 +1,13 @@
 /**
- * The mock WeChat as an HTTP server: json-server's Express app carries
- * WeChat's endpoints (`POST /cgi-bin/component/…`), its authorization pages
+ * The mock WeChat as an HTTP server. WeChat's endpoints
+ * (`/cgi-bin/component/…`) and every other GET or POST outside the admin API
+ * and the authorization pages, an account's call to an Official Account or
+ * Mini Program API (`?access_token=`, answered by a stub, a built-in answer or
+ * WeChat's 40066), are answered straight from `node:http`. json-server's
+ * Express app carries the rest: the authorization pages
  * (`/cgi-bin/componentloginpage`, `/wxaopen/safe/bindcomponent`), the admin
- * API (`/__admin/…`) and, last, every other path as an account's call to an
- * Official Account or Mini Program API (`?access_token=`), answered by a stub,
- * a built-in answer or WeChat's 40066. json-server's router shows the state,
- * read only, under `/__admin/state`, and serves the stubs, a resource, under
- * `/__admin/stubs`.
+ * API (`/__admin/…`), json-server's router showing the state, read only, under
+ * `/__admin/state` and serving the stubs, a resource, under `/__admin/stubs`.
  *
  * Start it with {@link start} (a URL, an admin client and `close`), with the
  * scoped {@link layer} in an Effect test suite, or with the `wxopen-mock` CLI.
@@ -25,7 +26,7 @@
 import { Context, Effect, Either, Layer, Schema } from "effect"
 import type { ParseResult } from "effect"
 import jsonServer from "json-server"
-import type { IncomingMessage, Server, ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as AdminClient from "./AdminClient.js"
 import * as Faults from "./Faults.js"
@@ -131,20 +132,20 @@ const send = (res: ServerResponse, status: number, body: string, type: string) =
 const sendJson = (res: ServerResponse, body: unknown, status = 200) =>
   send(res, status, JSON.stringify(body), "application/json; charset=utf-8")
 
-// A path with only these characters is one that WHATWG URL leaves as it is: no dot segments, nothing to escape.
-const plainPath = /^[\w/-]*$/
-
-/**
- * A request's path and query string (without `?`) as `new URL` reads them. The usual request is split by hand:
- * `new URL` cost more than the rest of a WeChat call.
- */
+/** A request's path and query string (without `?`) as `new URL` reads them. */
 const splitUrl = (raw: string): { readonly path: string; readonly search: string } => {
-  const mark = raw.indexOf("?")
-  const path = mark === -1 ? raw : raw.slice(0, mark)
-  if (plainPath.test(path) && !raw.includes("#")) return { path, search: mark === -1 ? "" : raw.slice(mark + 1) }
   // Appended rather than resolved: a path that starts with // would otherwise be read as a host.
   const url = new URL(`http://mock.invalid${raw.startsWith("/") ? "" : "/"}${raw}`)
   return { path: url.pathname, search: url.search.slice(1) }
+}
+
+const decodes = (path: string) => {
+  try {
+    decodeURIComponent(path)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** A WeChat call's answer: an HTTP status (200 but for a stub's) and a JSON body. */
@@ -232,7 +233,7 @@ const renderWith = (router: object, render: (req: IncomingMessage, res: ServerRe
     render: (req: IncomingMessage, res: ServerResponse & { readonly locals: Record<string, unknown> }) => render(req, res, res.locals["data"])
   })
 
-// The mock's Express app and the pieces behind it, not listening yet.
+// The mock's request handler (`dispatch`) and the pieces behind it, not listening yet.
 const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   let offsetMs = 0
   const clock = { now: () => Date.now() + offsetMs }
@@ -258,9 +259,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     return undefined
   }
   const app = jsonServer.create()
-  // Express parses every request's query string (with qs) before routing, which cost as much as the rest of a WeChat
-  // call. The WeChat endpoints read theirs themselves; json-server's routers, the readers of `req.query`, get flat
-  // queries checked first.
+  // No query parser: json-server's routers, the only readers of `req.query`, get flat queries, checked first.
   app.set("query parser", false)
 
   const tick = () => {
@@ -346,6 +345,8 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
 
   const wechat: Handler = (req, res, body) => {
     const { path, search } = splitUrl(req.url ?? "/")
+    // As Express answered it when it routed these paths: a malformed percent-escape is a bad request.
+    if (!decodes(path)) return sendJson(res, WeChatState.error(47001), 400)
     // Only /cgi-bin/component/NAME is an endpoint: a deeper path is not.
     const endpoint = /^\/cgi-bin\/component\/([^/]+)$/.exec(path)?.[1] ?? ""
     const query = Object.fromEntries(new URLSearchParams(search))
@@ -535,7 +536,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   const showPage: Handler = (req, res) => {
     const url = new URL(req.url ?? "/", "http://mock.invalid")
     const link = Page.linkOf(url.searchParams)
-    const problem = Page.problemOf(link, state.state, clock.now())
+    const problem = Page.problemOf(link, state.state, state.preAuthCode(link.preAuthCode), clock.now())
     const html = problem === undefined
       ? Page.confirmPage(link, Page.accountsFor(link, config.authorizers), url.pathname)
       : Page.errorPage(problem)
@@ -544,7 +545,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   const confirm: Handler = async (_req, res, body) => {
     const form = new URLSearchParams(body)
     const link = Page.linkOf(form)
-    const problem = Page.problemOf(link, state.state, clock.now())
+    const problem = Page.problemOf(link, state.state, state.preAuthCode(link.preAuthCode), clock.now())
     const authorizerAppId = form.get("authorizer_appid") ?? ""
     if (problem !== undefined) return send(res, 200, Page.errorPage(problem), "text/html; charset=utf-8")
     if (!Page.accountsFor(link, config.authorizers).some((a) => a.appId === authorizerAppId)) {
@@ -556,8 +557,6 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     res.writeHead(302, { location: Page.redirectTo(link.redirectUri, result.authorizationCode)!, "content-length": 0 })
     res.end()
   }
-  // WeChat's endpoints first: Express tries routes in order, and they are what a load test calls.
-  app.all("/cgi-bin/component/*", route(wechat))
   for (const path of ["/cgi-bin/componentloginpage", "/wxaopen/safe/bindcomponent"]) {
     app.get(path, route(showPage))
     app.post(path, route(confirm))
@@ -585,21 +584,31 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   })
   app.use("/__admin/state", router)
   app.use("/__admin/stubs", route(stubRoutes))
-  // Every other GET or POST outside the admin API is an account's call: the last route before "not found".
-  const account = route(accountApi)
-  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) =>
-    (req.method === "GET" || req.method === "POST") && !/^\/__admin(?:[/?]|$)/.test(req.url ?? "") ? account(req, res) : next()
-  )
   app.use((_req: IncomingMessage, res: ServerResponse) => sendJson(res, WeChatState.error(48001, "api not found"), 404))
   // What Express itself refuses (a malformed percent-escape in the path, say) is answered as WeChat would.
   app.use((_error: unknown, _req: IncomingMessage, res: ServerResponse, _next: unknown) => sendJson(res, WeChatState.error(47001), 400))
+
+  // WeChat's calls skip Express, which costs more than the mock's own answer: it gives every request and response a
+  // prototype of its own (Object.setPrototypeOf), and the garbage of that was most of a call's cost. Matched as
+  // Express matched their routes before: case-insensitive, the pages with or without a trailing slash.
+  const component = route(wechat)
+  const account = route(accountApi)
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? "/"
+    if (/^\/cgi-bin\/component\//i.test(url)) return component(req, res)
+    // Every other GET or POST outside the admin API and the authorization pages is an account's call.
+    const accountCall = (req.method === "GET" || req.method === "POST") && !/^\/__admin(?:[/?]|$)/.test(url) &&
+      !/^\/(?:cgi-bin\/componentloginpage|wxaopen\/safe\/bindcomponent)\/?(?:[?#]|$)/i.test(url)
+    if (accountCall) return account(req, res)
+    app(req, res)
+  }
 
   const close = () => {
     for (const timer of delays) clearTimeout(timer)
     delays.clear()
     pusher.close()
   }
-  return { app, pusher, tick, close }
+  return { dispatch, pusher, tick, close }
 }
 
 /**
@@ -635,7 +644,7 @@ export const start = async (options: Options = {}): Promise<RunningMock> => {
   if (options.adminToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(options.adminToken)) {
     throw new MockStartError({ detail: "adminToken must be 16 to 256 printable characters without spaces" })
   }
-  const { app, close, tick } = makeApp(config, policy)
+  const { close, dispatch, tick } = makeApp(config, policy)
   const host = options.host ?? "127.0.0.1"
   if (!Guard.isLoopback(host)) {
     process.emitWarning(
@@ -645,8 +654,9 @@ export const start = async (options: Options = {}): Promise<RunningMock> => {
     )
   }
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening: Server = app.listen(options.port ?? 0, host, () => resolve(listening))
+    const listening = createServer(dispatch)
     listening.on("error", (error) => reject(new MockStartError({ detail: error.message })))
+    listening.listen(options.port ?? 0, host, () => resolve(listening))
   })
   // An upload that never ends is cut off rather than read for ever.
   server.requestTimeout = 30_000

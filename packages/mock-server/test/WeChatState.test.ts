@@ -132,25 +132,28 @@ describe("account calls", () => {
   })
 })
 
-describe("queue", () => {
-  it("gives keys back in the order they were added, across the compactions of its array", () => {
-    const queue = WeChatState.queue()
+describe("codes", () => {
+  it("holds codes oldest first past the cap and across the growth of its ring, each with its component, expiry and use", () => {
+    const cap = 3_000
+    const held = WeChatState.codes(cap)
     const expected: Array<string> = []
-    let added = 0
-    // Three keys in for two out: the front passes 1,024 again and again, so the array is compacted many times.
-    for (let round = 0; round < 3_000; round++) {
-      for (let i = 0; i < 3; i++) {
-        queue.push(String(added))
-        expected.push(String(added++))
+    // Five in for one dropped from the front: the ring grows from 1,024 slots to the cap, then the cap evicts.
+    for (let n = 0; n < 10_000; n++) {
+      held.add(`code${n}`, `wx${n % 7}`, n)
+      expected.push(`code${n}`)
+      if (expected.length > cap) expected.shift()
+      if (n % 5 === 4) {
+        const oldest = Number(expected[0]!.slice(4))
+        held.dropWhile((expiresAt) => expiresAt <= oldest)
+        expected.shift()
       }
-      for (let i = 0; i < 2; i++) {
-        assert.strictEqual(queue.peek(), expected[0])
-        assert.strictEqual(queue.shift(), expected.shift())
-      }
-      assert.strictEqual(queue.size, expected.length)
+      assert.strictEqual(held.size, expected.length)
     }
-    while (expected.length > 0) assert.strictEqual(queue.shift(), expected.shift())
-    assert.strictEqual(queue.size, 0)
-    assert.isUndefined(queue.shift())
+    assert.deepStrictEqual(Object.keys(held.toRecord()), expected)
+    const newest = expected.at(-1)!
+    held.use(newest, 42)
+    assert.deepStrictEqual(held.get(newest), { componentAppId: `wx${9_999 % 7}`, expiresAt: 9_999, usedAt: 42 })
+    assert.deepStrictEqual(held.get(expected[0]!), { componentAppId: `wx${Number(expected[0]!.slice(4)) % 7}`, expiresAt: Number(expected[0]!.slice(4)) })
+    assert.isUndefined(held.get("code0"))
   })
 })

@@ -45,10 +45,12 @@ export const linkOf = (params: URLSearchParams): Link => {
   }
 }
 
-/** Why a link cannot be used, as WeChat's page would say it; `undefined` when it can. */
-export const problemOf = (link: Link, state: State, now: number): string | undefined => {
+/**
+ * Why a link cannot be used, as WeChat's page would say it; `undefined` when it can. `code` is the pre-authorization
+ * code the link names, if the mock holds it.
+ */
+export const problemOf = (link: Link, state: State, code: CodeRecord | undefined, now: number): string | undefined => {
   if (!state.components.some((c) => c.appId === link.componentAppId)) return "第三方平台不存在 (invalid component_appid)"
-  const code: CodeRecord | undefined = state.preAuthCodes[link.preAuthCode]
   if (code === undefined || code.componentAppId !== link.componentAppId) return "预授权码无效 (invalid pre_auth_code)"
   if (code.usedAt !== undefined) return "预授权码已使用 (pre_auth_code already used: create a new one for each link)"
   if (code.expiresAt <= now) return "预授权码已过期 (pre_auth_code expired)"
