@@ -12,8 +12,12 @@
  * {@link httpApp} answers once a ticket is stored (within {@link storeTimeout}),
  * or once wxopen's handling of the event and then your handler have finished or
  * `handlerBudget` has run out (what is still running goes on in the
- * background). A forged or unreadable push changes nothing and gets a 4xx; one
- * that could not be handled now gets a 503, and WeChat pushes it again.
+ * background). A forged or unreadable push changes nothing and gets a 4xx (a
+ * body over {@link maxBodySize}, 413); one that could not be handled now gets
+ * a 503, and WeChat pushes it again. Nothing is parsed before the signature
+ * holds: the envelope's one `Encrypt` is found by a scan of the raw body, its
+ * `msg_signature` checked, then it is decrypted, and only the decrypted event
+ * is read as XML.
  *
  * When pushes stop (a platform that was offline, a ticket expired),
  * {@link startPushTicket} asks WeChat to start them again.
@@ -156,7 +160,11 @@ export const statusOf = (error: ReceiveError): number => {
  * @category models
  */
 export interface Service {
-  /** Checks, decrypts and reads a delivery, stores a ticket or runs the handler, and answers the event. */
+  /**
+   * Checks (the query's parameters, the envelope's one `Encrypt`, its
+   * signature), decrypts and only then reads a delivery, stores a ticket or
+   * runs the handler, and answers the event.
+   */
   readonly receive: (delivery: Delivery) => Effect.Effect<PushEvent, ReceiveError>
 }
 
