@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--smoke] [--out FILE] [client] [quota] [mock] [memory] [accounts]`: runs
+ * `pnpm bench [--smoke] [--out FILE] [client] [quota] [mock] [memory] [accounts] [receiver]`: runs
  * the benchmarks (all by default), prints each figure beside its baseline,
  * and writes them to `bench/results.json` at the repository's root (or
  * `FILE`), where they replace that benchmark's figures and leave the others. `--smoke` runs each briefly, to show that it still works, two at
@@ -22,7 +22,8 @@ const benchmarks: Record<string, () => Promise<{ readonly run: (options: Options
   quota: () => import("./QuotaBench.js"),
   mock: () => import("./MockBench.js"),
   memory: () => import("./MemoryBench.js"),
-  accounts: () => import("./AccountsBench.js")
+  accounts: () => import("./AccountsBench.js"),
+  receiver: () => import("./ReceiverBench.js")
 }
 
 const { positionals, values } = parseArgs({
@@ -35,7 +36,7 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 // The longest smoke runs first.
-const smokeOrder = ["mock", "quota", "client", "memory", "accounts"]
+const smokeOrder = ["mock", "quota", "client", "memory", "accounts", "receiver"]
 const selected = positionals.length === 0 ? Object.keys(benchmarks) : positionals
 const out = values.out ?? Path.resolve(Process.script("."), "../../../bench/results.json")
 

@@ -26,6 +26,7 @@
  * @since 0.1.0
  */
 import { Either, Schema } from "effect"
+import { describeInvalid, isAppId } from "./AppId.js"
 
 /**
  * Which accounts the merchant may pick: official accounts only (1), mini
@@ -116,12 +117,14 @@ const build = (
   if (!isAbsoluteHttp(baseUrl) || /[?#]/.test(baseUrl)) {
     return fail("baseUrl", `must be an absolute http(s) URL without a query or fragment, got "${baseUrl}"`)
   }
-  if (options.componentAppId.trim() === "") return fail("componentAppId", "is empty")
+  if (!isAppId(options.componentAppId)) return fail("componentAppId", `is an ${describeInvalid(options.componentAppId)}`)
   if (options.preAuthCode.trim() === "") return fail("preAuthCode", "is empty")
   if (!isAbsoluteHttp(options.redirectUri)) {
     return fail("redirectUri", `must be an absolute http(s) URL, got "${options.redirectUri}"`)
   }
-  if (options.bizAppId !== undefined && options.bizAppId.trim() === "") return fail("bizAppId", "is empty")
+  if (options.bizAppId !== undefined && !isAppId(options.bizAppId)) {
+    return fail("bizAppId", `is an ${describeInvalid(options.bizAppId)}`)
+  }
   const categoryIds = options.categoryIds ?? []
   if (categoryIds.some((id) => !Number.isSafeInteger(id) || id <= 0)) {
     return fail("categoryIds", `must be positive integers, got [${categoryIds.join(", ")}]`)

@@ -39,7 +39,9 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect, Redacted, type Schema } from "effect"
 import { AuthorizerToken, type AuthorizerTokenError, execute } from "./AuthorizerToken.js"
+import { checkAppId } from "./internal/authorizers.js"
 import { endpoint, type Endpoint, type Request, WeChatClient } from "./WeChatClient.js"
+import type { InvalidRequestError } from "./WeChatError.js"
 
 /**
  * What a typed call sends besides its path and body.
@@ -88,13 +90,18 @@ export interface AuthorizerClient {
 /**
  * A client for `authorizerAppId`, from the `WeChatClient` and
  * `AuthorizerToken` services in context. It holds nothing of its own: make
- * one wherever it is needed.
+ * one wherever it is needed. An appid not of WeChat's form (`AppId`) fails
+ * with an `InvalidRequestError` (`InvalidAppId`).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (authorizerAppId: string): Effect.Effect<AuthorizerClient, never, WeChatClient | AuthorizerToken> =>
+export const make = (
+  authorizerAppId: string
+): Effect.Effect<AuthorizerClient, InvalidRequestError, WeChatClient | AuthorizerToken> =>
   Effect.gen(function*() {
+    // Where the account's calls would start: its access token.
+    yield* checkAppId(authorizerAppId, "/cgi-bin/component/api_authorizer_token")
     const client = yield* WeChatClient
     const tokens = yield* AuthorizerToken
     const context = Effect.provideService(WeChatClient, client)

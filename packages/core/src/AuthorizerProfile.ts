@@ -193,6 +193,8 @@ const verifications: Record<number, Verification> = {
 /**
  * The profile of `authorizerAppId`, with the component token. Stores the
  * refresh token in the answer when the store holds none for the account.
+ * An appid not of WeChat's form (`AppId`) fails with an `InvalidRequestError`
+ * (`InvalidAppId`) before anything is sent.
  *
  * @since 0.1.0
  * @category constructors
@@ -201,6 +203,7 @@ export const get = (
   authorizerAppId: string
 ): Effect.Effect<Profile, ComponentTokenError, WeChatClient | ComponentToken | TokenStore> =>
   Effect.gen(function*() {
+    yield* Authorizers.checkAppId(authorizerAppId, GetAuthorizerInfo.path)
     const { appId } = (yield* WeChatClient).config
     const store = yield* TokenStore
     const forget = (account: string, revokedAt: number) => store.deleteAuthorizer(appId, account, revokedAt)

@@ -85,7 +85,11 @@ export const AuthorizerTokenError = Schema.Union(WeChatError, TokenStoreError, U
  * @category models
  */
 export interface Service {
-  /** An access token of `authorizerAppId` with at least the refresh margin left, refreshed if need be. */
+  /**
+   * An access token of `authorizerAppId` with at least the refresh margin
+   * left, refreshed if need be. An appid not of WeChat's form (`AppId`) fails
+   * with an `InvalidRequestError` (`InvalidAppId`) before anything is read.
+   */
   readonly get: (authorizerAppId: string) => Effect.Effect<AccessToken, AuthorizerTokenError>
   /** Marks the stored access token expired if it is still `token` (the refresh token stays). */
   readonly invalidate: (authorizerAppId: string, token: Redacted.Redacted<string>) => Effect.Effect<boolean, TokenStoreError>
@@ -216,12 +220,13 @@ export const make: Effect.Effect<
   const asAccessToken = (tokens: AuthorizerTokens): AccessToken => ({ value: tokens.accessToken, expiresAt: tokens.expiresAt })
 
   return {
-    get: (authorizerAppId) => {
-      return refresherOf(authorizerAppId).get(singleFlight, authorizerAppId, {
-        name: "AuthorizerToken.get",
-        attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
-      }).pipe(Effect.map(asAccessToken))
-    },
+    get: (authorizerAppId) =>
+      // An appid of the wrong form is refused before the store is read: it could only be an unknown account.
+      Effect.flatMap(Authorizers.checkAppId(authorizerAppId, RefreshToken.path), () =>
+        refresherOf(authorizerAppId).get(singleFlight, authorizerAppId, {
+          name: "AuthorizerToken.get",
+          attributes: { "wechat.component_appid": appId, "wechat.authorizer_appid": authorizerAppId }
+        }).pipe(Effect.map(asAccessToken))),
     invalidate: (authorizerAppId, token) =>
       store.invalidateAuthorizer(appId, authorizerAppId, token).pipe(Effect.withSpan("AuthorizerToken.invalidate")),
     forget

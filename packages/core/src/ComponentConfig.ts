@@ -25,6 +25,7 @@
  * @since 0.1.0
  */
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import { describeInvalid, isAppId } from "./AppId.js"
 import { aesKey } from "./MessageCrypto.js"
 
 /**
@@ -135,9 +136,7 @@ const checkBaseUrl = (input: string): Either.Either<string, ConfigError.ConfigEr
 export const make = (options: Options): Effect.Effect<Settings, ConfigError.ConfigError> =>
   Effect.gen(function*() {
     const appId = options.appId.trim()
-    if (appId === "" || /\s/.test(appId)) {
-      return yield* Effect.fail(invalid("appId", "the component appid must be a non-empty string without spaces"))
-    }
+    if (!isAppId(appId)) return yield* Effect.fail(invalid("appId", `the component's ${describeInvalid(appId)}`))
     if (Redacted.value(options.appSecret).trim() === "") {
       return yield* Effect.fail(invalid("appSecret", "the component app secret is empty"))
     }

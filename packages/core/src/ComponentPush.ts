@@ -12,8 +12,12 @@
  * {@link httpApp} answers once a ticket is stored (within {@link storeTimeout}),
  * or once wxopen's handling of the event and then your handler have finished or
  * `handlerBudget` has run out (what is still running goes on in the
- * background). A forged or unreadable push changes nothing and gets a 4xx; one
- * that could not be handled now gets a 503, and WeChat pushes it again.
+ * background). A forged or unreadable push changes nothing and gets a 4xx (a
+ * body over {@link maxBodySize}, 413); one that could not be handled now gets
+ * a 503, and WeChat pushes it again. Nothing is parsed before the signature
+ * holds: the envelope's one `Encrypt` is found by a scan of the raw body, its
+ * `msg_signature` checked, then it is decrypted, and only the decrypted event
+ * is read as XML.
  *
  * When pushes stop (a platform that was offline, a ticket expired),
  * {@link startPushTicket} asks WeChat to start them again.
@@ -34,7 +38,6 @@
  * @since 0.1.0
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import {
@@ -50,11 +53,13 @@ import {
   Option,
   Redacted,
   Schema,
-  type Scope
+  type Scope,
+  Stream
 } from "effect"
 import * as Authorization from "./Authorization.js"
 import type { ComponentToken, ComponentTokenError } from "./ComponentToken.js"
-import { maxLength, parseFields } from "./internal/xml.js"
+import { openEnvelope } from "./internal/envelope.js"
+import { maxLength } from "./internal/xml.js"
 import * as MessageCrypto from "./MessageCrypto.js"
 import { fromXml, type PushEvent, type PushEventError } from "./PushEvent.js"
 import { TokenStore, TokenStoreError } from "./TokenStore.js"
@@ -155,7 +160,11 @@ export const statusOf = (error: ReceiveError): number => {
  * @category models
  */
 export interface Service {
-  /** Checks, decrypts and reads a delivery, stores a ticket or runs the handler, and answers the event. */
+  /**
+   * Checks (the query's parameters, the envelope's one `Encrypt`, its
+   * signature), decrypts and only then reads a delivery, stores a ticket or
+   * runs the handler, and answers the event.
+   */
   readonly receive: (delivery: Delivery) => Effect.Effect<PushEvent, ReceiveError>
 }
 
@@ -259,6 +268,8 @@ export const make = <R = never>(
       (error) => ConfigError.InvalidData(["encodingAesKey"], error.message)
     )
 
+    // The envelope is not parsed: its one Encrypt is found by a scan and its signature checked before anything
+    // is decrypted or parsed, so that a forged body costs little however it is written.
     const open = (delivery: Delivery): Either.Either<string, ComponentPushError | MessageCrypto.MessageCryptoError> => {
       const [timestamp, nonce, signature] = ["timestamp", "nonce", "msg_signature"].map((name) => param(delivery.query, name))
       if (timestamp === undefined || nonce === undefined || signature === undefined) {
@@ -266,12 +277,11 @@ export const make = <R = never>(
           new ComponentPushError({ reason: "MissingParameter", detail: "the query needs timestamp, nonce and msg_signature" })
         )
       }
-      return Either.flatMap(
-        Either.mapLeft(parseFields(delivery.body), (detail) => new ComponentPushError({ reason: "MalformedEnvelope", detail })),
-        (fields): Either.Either<string, ComponentPushError | MessageCrypto.MessageCryptoError> =>
-          typeof fields.Encrypt === "string"
-            ? crypto.open({ signature, timestamp, nonce, encrypted: fields.Encrypt })
-            : Either.left(new ComponentPushError({ reason: "MalformedEnvelope", detail: "no Encrypt element" }))
+      return openEnvelope(
+        crypto,
+        { timestamp, nonce, signature },
+        delivery.body,
+        (detail) => new ComponentPushError({ reason: "MalformedEnvelope", detail })
       )
     }
 
@@ -408,8 +418,41 @@ export const receive = (delivery: Delivery): Effect.Effect<PushEvent, ReceiveErr
   Effect.flatMap(ComponentPush, (push) => push.receive(delivery))
 
 /**
+ * The largest body {@link httpApp} accepts, in bytes (64 KiB; WeChat's pushes
+ * are about 1 KB); {@link receive} holds a body to as many characters.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxBodySize: number = maxLength
+
+// The body up to maxBodySize bytes, or None past it. A declared length over the limit is refused without reading
+// (the HTTP server discards the body); a body of unknown length is read to its end and what is past the limit
+// dropped, never kept. Either way the client gets its answer, where stopping mid-body would close the connection
+// under it.
+const readBody = (request: HttpServerRequest.HttpServerRequest) => {
+  const declared = request.headers["content-length"]
+  if (declared !== undefined && Number(declared) > maxBodySize) return Effect.succeed(Option.none<string>())
+  return request.stream.pipe(
+    Stream.runFold({ chunks: [] as Array<Uint8Array>, bytes: 0 }, (read, chunk) => {
+      read.bytes += chunk.length
+      if (read.bytes <= maxBodySize) read.chunks.push(chunk)
+      return read
+    }),
+    Effect.map(({ bytes, chunks }) =>
+      bytes > maxBodySize ? Option.none<string>() : Option.some(Buffer.concat(chunks).toString("utf8"))
+    )
+  )
+}
+
+/**
  * The receiver as an `@effect/platform` HTTP app, for a `POST` route: answers
- * `success`, or the refusal's message with {@link statusOf}'s status.
+ * `success`, or the refusal's message with {@link statusOf}'s status. A body
+ * over {@link maxBodySize} is answered 413 without being kept (nor read, when
+ * its length is declared); one that cannot be read (the client went away)
+ * 400. The checks then run in {@link Service.receive}'s order: the query's
+ * parameters, the one `Encrypt` of the envelope, its signature, the
+ * decryption, and only then the XML of the event.
  *
  * @since 0.1.0
  * @category http
@@ -417,15 +460,13 @@ export const receive = (delivery: Delivery): Effect.Effect<PushEvent, ReceiveErr
 export const httpApp: HttpApp.Default<never, ComponentPush | HttpServerRequest.HttpServerRequest> = Effect.gen(
   function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const body = yield* request.text.pipe(
-      HttpIncomingMessage.withMaxBodySize(Option.some(maxLength)),
-      Effect.option
-    )
-    if (Option.isNone(body)) {
-      return HttpServerResponse.text(`the body could not be read (at most ${maxLength} bytes)`, { status: 400 })
+    const body = yield* Effect.either(readBody(request))
+    if (Either.isLeft(body)) return HttpServerResponse.text("the body could not be read", { status: 400 })
+    if (Option.isNone(body.right)) {
+      return HttpServerResponse.text(`the body is larger than ${maxBodySize} bytes, which no WeChat push is`, { status: 413 })
     }
     const query = new URL(request.url, "http://receiver.invalid").searchParams
-    return yield* receive({ query, body: body.value }).pipe(
+    return yield* receive({ query, body: body.right.value }).pipe(
       Effect.as(HttpServerResponse.text("success")),
       Effect.catchAll((error) =>
         Effect.succeed(

@@ -34,6 +34,7 @@
  */
 import { Either, Redacted, Schema } from "effect"
 import * as Crypto from "node:crypto"
+import { isAppId } from "./AppId.js"
 
 /**
  * Why a message could not be opened (or the key could not be used).
@@ -175,7 +176,7 @@ export const make = (options: {
         const found = receiver.toString("utf8")
         return fail(
           "WrongAppId",
-          /^wx[0-9a-zA-Z]{16}$/.test(found)
+          isAppId(found)
             ? `meant for ${found}, not ${options.appId}`
             : `meant for a ${receiver.length}-byte receiver, not ${options.appId}`
         )

@@ -228,15 +228,17 @@ export class PermissionError extends Schema.TaggedError<PermissionError>()("Perm
  * A request wxopen refused to send, because it would have gone wrong: a path
  * that is not a path on the API base URL (`NotAPath`), a query that already
  * carries the access token wxopen attaches (`TokenInQuery`), a page size
- * outside what WeChat accepts (`PageSize`). A bug on the calling side; nothing
- * reached WeChat. `endpoint` is the path without its query.
+ * outside what WeChat accepts (`PageSize`), an account's appid that is not of
+ * WeChat's form (`InvalidAppId`, see `AppId`). A bug on the calling side;
+ * nothing reached WeChat. `endpoint` is the path without its query (for an
+ * appid, the endpoint it would have been sent to).
  *
  * @since 0.1.0
  * @category errors
  */
 export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
   endpoint: Schema.String,
-  reason: Schema.Literal("NotAPath", "TokenInQuery", "PageSize"),
+  reason: Schema.Literal("NotAPath", "TokenInQuery", "PageSize", "InvalidAppId"),
   detail: Schema.String
 }) {
   /** @since 0.1.0 */

@@ -6,6 +6,14 @@
  */
 
 /**
+ * The form of a WeChat appid (`wx` and 16 hexadecimal characters), checked
+ * where an appid enters wxopen.
+ *
+ * @since 0.1.0
+ */
+export * as AppId from "./AppId.js"
+
+/**
  * Exchanging an authorization code for the account's tokens.
  *
  * @since 0.1.0

@@ -124,9 +124,14 @@ describe("ComponentPush.receive", () => {
       ["a missing msg_signature", { query: withQuery({ msg_signature: null }), body: good.body }, "MissingParameter", 400],
       ["a body that is not XML", { query: good.query, body: "encrypt=abc" }, "MalformedEnvelope", 400],
       ["an envelope without Encrypt", { query: good.query, body: "<xml><AppId>wx</AppId></xml>" }, "MalformedEnvelope", 400],
-      ["an envelope with a __proto__ element", { query: good.query, body: "<xml><__proto__/><Encrypt>a</Encrypt></xml>" }, "MalformedEnvelope", 400],
       ["an envelope with a constructor element", { query: good.query, body: "<xml><constructor>1</constructor></xml>" }, "MalformedEnvelope", 400],
       ["an envelope with a document type", { query: good.query, body: `<!DOCTYPE x [<!ENTITY e "e">]><xml><Encrypt>&e;</Encrypt></xml>` }, "MalformedEnvelope", 400],
+      ["an envelope with two Encrypt elements", { query: good.query, body: good.body.replace("</xml>", "<Encrypt>AAAA</Encrypt></xml>") }, "MalformedEnvelope", 400],
+      ["an envelope with a second, empty Encrypt", { query: good.query, body: good.body.replace("</xml>", "<Encrypt/></xml>") }, "MalformedEnvelope", 400],
+      ["an Encrypt with markup in it", { query: good.query, body: "<xml><Encrypt><a>b</a></Encrypt></xml>" }, "MalformedEnvelope", 400],
+      ["an envelope over 64 KiB", { query: good.query, body: good.body.replace("</xml>", " ".repeat(64 * 1024) + "</xml>") }, "MalformedEnvelope", 400],
+      ["an envelope with elements named like JavaScript built-ins, unsigned", { query: withQuery({ msg_signature: "0".repeat(40) }), body: good.body.replace("<xml>", "<xml><__proto__/><constructor>1</constructor>") }, "BadSignature", 403],
+      ["an authentic push whose payload has a __proto__ element", seal("<xml><__proto__/><InfoType>x</InfoType></xml>"), "MalformedXml", 400],
       ["an authentic push whose payload is not a push", seal("<xml><InfoType>component_verify_ticket</InfoType></xml>"), "UnexpectedShape", 400],
       ["signed, but truncated base64", signed(encryptedOf(good).slice(0, -2)), "BadBase64", 400],
       ["signed, but not whole blocks", signed(encryptedOf(good).slice(0, 24)), "BadCiphertext", 400],
@@ -395,6 +400,16 @@ describe("ComponentPush, authorization pushes", () => {
   })
 })
 
+/** The receiver served by `httpApp` on an ephemeral loopback port. */
+const receiverOverHttp = <A, E>(layer: Layer.Layer<A | ComponentPush.ComponentPush, E>) =>
+  HttpRouter.empty.pipe(
+    HttpRouter.post("/wechat/events", ComponentPush.httpApp),
+    HttpServer.serve(),
+    HttpServer.withLogAddress,
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provideMerge(layer)
+  )
+
 describe("ComponentPush.httpApp over a real socket", () => {
   it.live("answers success to a ticket push, stores it, and refuses forgeries with 4xx", () => {
     const { layer, stub } = makeReceiver()
@@ -423,25 +438,53 @@ describe("ComponentPush.httpApp over a real socket", () => {
 
       const [missing] = yield* post({ query: new URLSearchParams(), body: pushed.body })
       assert.strictEqual(missing, 400)
-      const [proto, protoText] = yield* post({ query: pushed.query, body: "<xml><__proto__/><Encrypt>a</Encrypt></xml>" })
-      assert.deepStrictEqual([proto, protoText.startsWith("not a WeChat push")], [400, true])
-
-      // The body is not even read past 64 KiB: the answer is the read's refusal, or a connection closed mid-send,
-      // never the envelope check that would follow a full read.
-      const [, hugeText] = yield* post({ query: pushed.query, body: "<xml>" + "x".repeat(1_000_000) + "</xml>" })
-      assert.isTrue(hugeText === "connection closed" || hugeText.startsWith("the body could not be read"), hugeText)
+      const [twice, twiceText] = yield* post({ query: pushed.query, body: pushed.body.replace("</xml>", "<Encrypt>a</Encrypt></xml>") })
+      assert.deepStrictEqual([twice, twiceText.startsWith("not a WeChat push")], [400, true])
       assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@over-http")
-    }).pipe(
-      Effect.provide(
-        HttpRouter.empty.pipe(
-          HttpRouter.post("/wechat/events", ComponentPush.httpApp),
-          HttpServer.serve(),
-          HttpServer.withLogAddress,
-          Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-          Layer.provideMerge(layer)
-        )
-      )
-    )
+    }).pipe(Effect.provide(receiverOverHttp(layer)))
+  })
+
+  it.live("answers 413 to a body one byte over 64 KiB, and to a client still streaming a large body, and stores nothing", () => {
+    const { layer } = makeReceiver()
+    return Effect.gen(function*() {
+      const server = yield* HttpServer.HttpServer
+      const address = server.address._tag === "TcpAddress" ? server.address : undefined
+      const url = `http://127.0.0.1:${address!.port}/wechat/events`
+      const pushed = seal(ticketXml("ticket@@@too-large", Math.floor(Date.now() / 1000)))
+      const post = (body: BodyInit) =>
+        Effect.promise(async () => {
+          const response = await fetch(`${url}?${pushed.query}`, { method: "POST", body, duplex: "half" } as RequestInit)
+          return [response.status, await response.text()] as const
+        })
+
+      // A declared length one byte over: refused without being read.
+      const padded = pushed.body.replace("</xml>", " ".repeat(ComponentPush.maxBodySize + 1 - pushed.body.length) + "</xml>")
+      assert.strictEqual(Buffer.byteLength(padded), 64 * 1024 + 1)
+      assert.deepStrictEqual(yield* post(padded), [413, "the body is larger than 65536 bytes, which no WeChat push is"])
+      // Exactly at the limit, the body is read and checked.
+      const atLimit = pushed.body.replace("</xml>", " ".repeat(ComponentPush.maxBodySize - pushed.body.length) + "</xml>")
+      assert.strictEqual((yield* post(atLimit))[0], 200)
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@too-large")
+
+      // 10 MB of unknown length, sent in 64 KiB chunks after a valid envelope's start: read past the limit, dropped,
+      // and answered once the client is done.
+      const chunk = new TextEncoder().encode(" ".repeat(64 * 1024))
+      let sent = 0
+      const streamed = new ReadableStream<Uint8Array>({
+        start: (controller) => controller.enqueue(new TextEncoder().encode(pushed.body.replace("</xml>", ""))),
+        pull: (controller) => {
+          if (sent++ < 160) controller.enqueue(chunk)
+          else controller.close()
+        }
+      })
+      assert.deepStrictEqual(yield* post(streamed), [413, "the body is larger than 65536 bytes, which no WeChat push is"])
+      assert.isAbove(sent, 160)
+
+      const again = seal(ticketXml("ticket@@@after", Math.floor(Date.now() / 1000) + 60))
+      const response = yield* Effect.promise(() => fetch(`${url}?${again.query}`, { method: "POST", body: again.body }))
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual(Option.getOrThrow(yield* storedTicket).value, "ticket@@@after")
+    }).pipe(Effect.provide(receiverOverHttp(layer)))
   })
 })
 

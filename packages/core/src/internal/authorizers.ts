@@ -4,8 +4,18 @@
  * store lost is refilled.
  */
 import { Clock, Effect, Option, Redacted } from "effect"
+import { describeInvalid, isAppId } from "../AppId.js"
 import type { Service as TokenStore, TokenStoreError } from "../TokenStore.js"
-import { PermissionError } from "../WeChatError.js"
+import { InvalidRequestError, PermissionError } from "../WeChatError.js"
+
+/**
+ * Refuses an account's appid that is not of WeChat's form, before anything is read or sent: `endpoint` is where it
+ * would have gone.
+ */
+export const checkAppId = (authorizerAppId: string, endpoint: string): Effect.Effect<void, InvalidRequestError> =>
+  isAppId(authorizerAppId)
+    ? Effect.void
+    : Effect.fail(new InvalidRequestError({ endpoint, reason: "InvalidAppId", detail: describeInvalid(authorizerAppId) }))
 
 /** Whether an error says the account no longer authorizes the component (61003). */
 export const isRevoked = (error: unknown): error is PermissionError =>
