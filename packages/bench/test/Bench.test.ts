@@ -29,7 +29,7 @@ describe("pnpm bench --smoke", () => {
       const results = JSON.parse(Fs.readFileSync(out, "utf8")) as { smoke: boolean; figures: ReadonlyArray<Figure> }
       Fs.rmSync(dir, { recursive: true, force: true })
       assert.isTrue(results.smoke)
-      assert.deepStrictEqual([...new Set(results.figures.map((f) => f.benchmark))].sort(), ["accounts", "client", "memory", "mock", "quota"])
+      assert.deepStrictEqual([...new Set(results.figures.map((f) => f.benchmark))].sort(), ["accounts", "client", "memory", "mock", "quota", "receiver"])
       for (const figure of results.figures) {
         assert.isTrue(Number.isFinite(figure.value), `${figure.name}: ${figure.value}`)
         assert.isTrue(Number.isFinite(figure.baseline.value), `${figure.name}: baseline ${figure.baseline.value}`)
