@@ -13,7 +13,7 @@
  *
  * AppId.isAppId("wx1234567890abcdef") // true
  * AppId.describeInvalid("not-an-appid")
- * // 'invalid appid "not-an-appid": expected "wx" followed by 16 hexadecimal characters, like wx1234567890abcdef'
+ * // 'invalid appid "not-an-appid": expected "wx" followed by 16 lowercase hexadecimal characters, like wx1234567890abcdef'
  * Schema.decodeUnknownEither(AppId.AppId)("wx1234567890abcdef")
  * ```
  *
@@ -54,7 +54,7 @@ export const isAppId = (input: unknown): input is string => typeof input === "st
  */
 export const describeInvalid = (input: string): string => {
   const shown = input.length > 40 ? `${input.slice(0, 40)}…` : input
-  return `invalid appid ${JSON.stringify(shown)}: expected "wx" followed by 16 hexadecimal characters, like ${example}`
+  return `invalid appid ${JSON.stringify(shown)}: expected "wx" followed by 16 lowercase hexadecimal characters, like ${example}`
 }
 
 /**
@@ -67,6 +67,6 @@ export const describeInvalid = (input: string): string => {
 export const AppId: Schema.filter<typeof Schema.String> = Schema.String.pipe(
   Schema.filter((input) => pattern.test(input) || describeInvalid(input), {
     identifier: "AppId",
-    description: `"wx" followed by 16 hexadecimal characters, like ${example}`
+    description: `"wx" followed by 16 lowercase hexadecimal characters, like ${example}`
   })
 )

@@ -6,7 +6,7 @@
  */
 
 /**
- * The form of a WeChat appid (`wx` and 16 hexadecimal characters), checked
+ * The form of a WeChat appid (`wx` and 16 lowercase hexadecimal characters), checked
  * where an appid enters wxopen.
  *
  * @since 0.1.0

@@ -11,7 +11,7 @@ import type * as TokenStore from "../src/TokenStore.js"
 import * as WeChatClient from "../src/WeChatClient.js"
 import { makeLayer, makeStub } from "./utils.js"
 
-const expected = `invalid appid "not-an-appid": expected "wx" followed by 16 hexadecimal characters, like wx1234567890abcdef`
+const expected = `invalid appid "not-an-appid": expected "wx" followed by 16 lowercase hexadecimal characters, like wx1234567890abcdef`
 
 const malformed = [
   "not-an-appid",
@@ -51,7 +51,7 @@ describe("a malformed appid is refused where it enters", () => {
         const error = yield* Effect.flip(ComponentConfig.make({ appId, appSecret: Redacted.make("s") }))
         assert.strictEqual(error._op, "InvalidData")
         assert.include(String(error), "appId")
-        assert.include(String(error), `expected "wx" followed by 16 hexadecimal characters`)
+        assert.include(String(error), `expected "wx" followed by 16 lowercase hexadecimal characters`)
       }
     }))
 

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 // vi comes from vitest itself: its mocks are hoisted only when imported from there.
 import { vi } from "vitest"
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Layer, Option, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 import * as ComponentPush from "../src/ComponentPush.js"
 import { findEncrypt } from "../src/internal/envelope.js"
@@ -75,12 +75,25 @@ describe("ComponentPush checks the signature before it parses anything", () => {
       yield* ComponentPush.receive(seal(ticketXml("ticket@@@genuine", 10)))
       assert.strictEqual(parsed.count, 2) // the decrypted payload: validated, then parsed
     }).pipe(Effect.provide(receiver)))
+
+  it.effect("a correctly signed push laid out by an XML writer (a declaration, indented CDATA) is stored", () =>
+    Effect.gen(function*() {
+      const good = seal(ticketXml("ticket@@@written", 10))
+      const encrypted = /<!\[CDATA\[([^\]]+)\]\]><\/Encrypt>/.exec(good.body)![1]!
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<xml>\n  <AppId><![CDATA[${appId}]]></AppId>\n  <Encrypt>\n    <![CDATA[${encrypted}]]>\n  </Encrypt >\n</xml>\n`
+      yield* ComponentPush.receive({ query: good.query, body })
+      const ticket = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.getTicket(appId))
+      assert.strictEqual(Option.map(ticket, (t) => Redacted.value(t.value)).pipe(Option.getOrUndefined), "ticket@@@written")
+    }).pipe(Effect.provide(receiver)))
 })
 
 describe("findEncrypt", () => {
   const cases: ReadonlyArray<readonly [string, string, string | { readonly refused: string }]> = [
     ["CDATA, verbatim", "<xml><Encrypt><![CDATA[ab+/cd==]]></Encrypt></xml>", "ab+/cd=="],
     ["plain text, trimmed", "<xml>\n  <Encrypt>\n ab+/cd== \n</Encrypt>\n</xml>\n", "ab+/cd=="],
+    ["after an XML declaration", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xml><Encrypt><![CDATA[ab+/cd==]]></Encrypt></xml>", "ab+/cd=="],
+    ["CDATA on a line of its own", "<xml>\n  <Encrypt>\n    <![CDATA[ab+/cd==]]>\n  </Encrypt>\n</xml>", "ab+/cd=="],
+    ["white space before the closing tags' >", "<xml><Encrypt><![CDATA[ab+/cd==]]></Encrypt ></xml\n>", "ab+/cd=="],
     ["beside ToUserName, as an account's message comes", "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt>abcd</Encrypt></xml>", "abcd"],
     ["none", "<xml><AppId>wx</AppId></xml>", { refused: "no Encrypt element" }],
     ["two", "<xml><Encrypt>a</Encrypt><Encrypt>b</Encrypt></xml>", { refused: "2 Encrypt elements, where WeChat sends one" }],
@@ -90,6 +103,8 @@ describe("findEncrypt", () => {
     ["an entity inside", "<xml><Encrypt>&amp;</Encrypt></xml>", { refused: "an Encrypt element with markup or entities in it" }],
     ["two CDATA sections", "<xml><Encrypt><![CDATA[a]]><![CDATA[b]]></Encrypt></xml>", { refused: "an Encrypt element with more than one CDATA section" }],
     ["no <xml> root", "<x><Encrypt>a</Encrypt></x>", { refused: "not an <xml> envelope" }],
+    ["a declaration with markup in it", "<?xml version=\"1.0\" <x>?><xml><Encrypt>a</Encrypt></xml>", { refused: "not an <xml> envelope" }],
+    ["two declarations", "<?xml version=\"1.0\"?><?xml version=\"1.0\"?><xml><Encrypt>a</Encrypt></xml>", { refused: "not an <xml> envelope" }],
     ["a document type first", "<!DOCTYPE xml><xml><Encrypt>a</Encrypt></xml>", { refused: "not an <xml> envelope" }],
     ["over 64 KiB", `<xml><Encrypt>a</Encrypt>${" ".repeat(64 * 1024)}</xml>`, { refused: "65567 characters, more than the 65536 allowed" }]
   ]

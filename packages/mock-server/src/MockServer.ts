@@ -227,6 +227,12 @@ const withoutStackTraces = (router: { readonly stack: Array<{ handle: (...args: 
   }
 }
 
+// json-server's `/db` route answers the whole state itself, past `render` (and so past the hiding of secrets, under
+// any spelling Express matches: `/db/`, `/DB`): the mock answers `/db`, and this route goes.
+const withoutDbRoute = (router: { stack: Array<{ readonly route?: { readonly path?: unknown } }> }) => {
+  router.stack = router.stack.filter((layer) => layer.route?.path !== "/db")
+}
+
 // json-server's router answers through its `render`, which its types do not show.
 const renderWith = (router: object, render: (req: IncomingMessage, res: ServerResponse, data: unknown) => void) =>
   Object.assign(router, {
@@ -249,6 +255,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   const stubs = jsonServer.router(initialStubs())
   renderWith(stubs, (_req, res, data) => sendJson(res, data, res.statusCode))
   withoutStackTraces(router)
+  withoutDbRoute(router)
   withoutStackTraces(stubs)
   /** The newest stub for `method path`. */
   const findStub = (method: string, path: string): MockConfig.Stub | undefined => {
@@ -578,7 +585,8 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     const { path, search } = splitUrl(req.url)
     const query = stateQuery(search)
     if ("refused" in query) return sendJson(res, { error: query.refused }, 400)
-    if (path === "/db") return sendJson(res, req.headers[revealHeader] === "secrets" ? state.state : hideSecrets(state.state))
+    // As Express matches a route: any case, a trailing slash.
+    if (/^\/db\/?$/i.test(path)) return sendJson(res, req.headers[revealHeader] === "secrets" ? state.state : hideSecrets(state.state))
     req.query = query
     next()
   })
@@ -649,7 +657,7 @@ export const start = async (options: Options = {}): Promise<RunningMock> => {
   if (!Guard.isLoopback(host)) {
     process.emitWarning(
       `the mock WeChat listens on ${host}, reachable from other machines: its admin API changes and shows its state ` +
-        (options.adminToken === undefined ? "to anyone who can reach it; set an admin token (--admin-token)" : "to anyone with its token"),
+        (options.adminToken === undefined ? "to anyone who can reach it; set an admin token (adminToken; WXOPEN_MOCK_ADMIN_TOKEN for wxopen-mock)" : "to anyone with its token"),
       { code: "WXOPEN_MOCK_EXPOSED" }
     )
   }

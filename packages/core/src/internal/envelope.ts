@@ -24,32 +24,39 @@ export interface Signed {
 // `<Encrypt>`, `<Encrypt/>` or `<Encrypt attr…>`: every way an element of that name can open, so that a second one
 // cannot hide behind another spelling.
 const opening = /<Encrypt[\s/>]/g
+const closing = /<\/Encrypt\s*>/g
+// An XML declaration, which WeChat's samples leave out and an XML library may write: no markup inside, so bounded.
+const declaration = /^<\?xml\s[^<>?]*\?>/
+const rootEnd = /<\/xml\s*>$/
 const cdataStart = "<![CDATA["
 const cdataEnd = "]]>"
 
 /**
  * The value of the envelope's single `Encrypt` element (CDATA verbatim, plain
  * text trimmed), or why there is none. Linear in the body's length, and the
- * body is at most {@link maxLength} characters.
+ * body is at most {@link maxLength} characters. Takes what an XML writer may
+ * add to WeChat's form: a declaration, white space around the CDATA and
+ * before a closing tag's `>`.
  */
 export const findEncrypt = (body: string): Either.Either<string, string> => {
   if (body.length > maxLength) return Either.left(`${body.length} characters, more than the ${maxLength} allowed`)
-  const trimmed = body.trim()
-  if (!trimmed.startsWith("<xml>") || !trimmed.endsWith("</xml>")) return Either.left("not an <xml> envelope")
+  const trimmed = body.trim().replace(declaration, "").trimStart()
+  if (!trimmed.startsWith("<xml>") || !rootEnd.test(trimmed)) return Either.left("not an <xml> envelope")
   const found = trimmed.match(opening)?.length ?? 0
   if (found !== 1) return Either.left(found === 0 ? "no Encrypt element" : `${found} Encrypt elements, where WeChat sends one`)
   const start = trimmed.indexOf("<Encrypt>")
   if (start === -1) return Either.left("an Encrypt element with attributes or no content")
-  const end = trimmed.indexOf("</Encrypt>", start)
-  if (end === -1) return Either.left("an Encrypt element that is not closed")
-  const content = trimmed.slice(start + "<Encrypt>".length, end)
+  closing.lastIndex = start
+  const end = closing.exec(trimmed)?.index
+  if (end === undefined) return Either.left("an Encrypt element that is not closed")
+  const content = trimmed.slice(start + "<Encrypt>".length, end).trim()
   if (content.startsWith(cdataStart) && content.endsWith(cdataEnd)) {
     const value = content.slice(cdataStart.length, content.length - cdataEnd.length)
     return value.includes(cdataEnd) ? Either.left("an Encrypt element with more than one CDATA section") : Either.right(value)
   }
   return content.includes("<") || content.includes("&")
     ? Either.left("an Encrypt element with markup or entities in it")
-    : Either.right(content.trim())
+    : Either.right(content)
 }
 
 /**
