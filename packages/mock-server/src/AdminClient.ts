@@ -6,6 +6,8 @@
 import type { Rule } from "./Faults.js"
 import type { Entry, Query } from "./Journal.js"
 import type { Stub, StubChanges, StubInput } from "./MockConfig.js"
+import type { Delivery, Fields } from "./internal/AccountMessages.js"
+import type { CustomerMessage } from "./internal/CustomerMessages.js"
 import type { PushRecord } from "./internal/Pusher.js"
 import type { State } from "./internal/WeChatState.js"
 
@@ -83,6 +85,18 @@ export interface AdminClient {
     readonly authorizerAppId: string
     readonly openid?: string
   }) => Promise<{ readonly code: string; readonly openid: string }>
+  /** Points the component's account messages at `messageUrl` (`$APPID$` for the account's appid), until the next reset. */
+  readonly setMessageUrl: (componentAppId: string, messageUrl: string) => Promise<void>
+  /**
+   * Pushes a message or event of an authorized account to the component's
+   * message URL, as WeChat does, and answers what came back (the reply
+   * verified and decrypted when it is encrypted). `message` holds WeChat's
+   * XML fields (`MsgType`, `Content`, `Event`, …); the mock sets
+   * `ToUserName`, and `FromUserName`, `CreateTime`, `MsgId` unless given.
+   */
+  readonly pushMessage: (componentAppId: string, authorizerAppId: string, message: Fields) => Promise<Delivery>
+  /** The customer-service messages accounts sent (`/cgi-bin/message/custom/send`), oldest first; one account's when given. */
+  readonly customerMessages: (authorizerAppId?: string) => Promise<ReadonlyArray<CustomerMessage>>
   readonly stubs: Stubs
   /**
    * The mock's state. Each component's app secret, message token and
@@ -131,6 +145,11 @@ export const make = (url: string, options: { readonly token?: string } = {}): Ad
       call("POST", `/authorizations/${componentAppId}/${authorizerAppId}/invalidate-token`),
     oauthCode: (options) => call("POST", "/oauth-codes", options),
     jsCode: (options) => call("POST", "/js-codes", options),
+    setMessageUrl: (appId, messageUrl) => call("PUT", `/components/${appId}/message-url`, { messageUrl }),
+    pushMessage: (componentAppId, authorizerAppId, message) =>
+      call("POST", `/components/${componentAppId}/messages`, { authorizerAppId, message }),
+    customerMessages: (authorizerAppId) =>
+      call("GET", authorizerAppId === undefined ? "/customer-messages" : `/customer-messages?authorizerAppId=${encodeURIComponent(authorizerAppId)}`),
     stubs: {
       create: (stub) => call("POST", "/stubs", stub),
       list: (filter = {}) => {

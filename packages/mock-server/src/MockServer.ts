@@ -33,7 +33,9 @@ import * as Faults from "./Faults.js"
 import * as Journal from "./Journal.js"
 import * as MockConfig from "./MockConfig.js"
 import * as AccountApi from "./internal/AccountApi.js"
+import * as AccountMessages from "./internal/AccountMessages.js"
 import * as Page from "./internal/AuthorizationPage.js"
+import * as CustomerMessages from "./internal/CustomerMessages.js"
 import * as Guard from "./internal/Guard.js"
 import * as Pusher from "./internal/Pusher.js"
 import * as UserLogin from "./internal/UserLogin.js"
@@ -155,6 +157,9 @@ interface Reply {
   readonly body: unknown
 }
 
+// The customer-service API: the mock keeps what accounts send through it.
+const customerSendPath = "/cgi-bin/message/custom/send"
+
 // Paths under /sns/ take a user's OAuth token or a component token, not an account's: no account check applies there.
 const isAccountCall = (path: string) => !path.startsWith("/sns/")
 
@@ -249,6 +254,8 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   const journal = Journal.make(config.journalLimit)
   const pusher = Pusher.make({ config, state, clock })
   const userLogin = UserLogin.make(state, clock)
+  const messages = AccountMessages.make({ config, state, clock })
+  const customerMessages = CustomerMessages.make(clock)
   const router = jsonServer.router(state.state as unknown as object)
   // json-server answers through `render` (JSONP when asked): here, JSON only, and the secrets hidden unless asked for.
   renderWith(router, (req, res, data) => sendJson(res, req.headers[revealHeader] === "secrets" ? data : hideSecrets(data), res.statusCode))
@@ -381,15 +388,19 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     const method = req.method ?? ""
     const { path, search } = splitUrl(req.url ?? "/")
     const query = Object.fromEntries(new URLSearchParams(search))
-    serve(req, res, body, { endpoint: path, path, query }, () => {
+    serve(req, res, body, { endpoint: path, path, query }, (json) => {
       const login = userLogin.answer(path, query)
       if (login !== undefined) return { status: 200, body: login }
-      if (isAccountCall(path)) {
-        const checked = state.accountCall({ path, query, ip: ipOf(req) })
-        if ("refused" in checked) return { status: 200, body: checked.refused }
-      }
+      const checked = isAccountCall(path) ? state.accountCall({ path, query, ip: ipOf(req) }) : undefined
+      if (checked !== undefined && "refused" in checked) return { status: 200, body: checked.refused }
       const stub = findStub(method, path)
       if (stub !== undefined) return { status: stub.status, body: stub.body }
+      if (path === customerSendPath && checked !== undefined) {
+        return {
+          status: 200,
+          body: method === "POST" ? customerMessages.send(checked.componentAppId, checked.account.appId, json) : WeChatState.error(43002)
+        }
+      }
       return { status: 200, body: AccountApi.builtIn(method, path) ?? AccountApi.noAnswer(method, path) }
     })
   }
@@ -477,6 +488,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       journal.clear()
       pusher.reset()
       userLogin.reset()
+      customerMessages.reset()
       await tick()
       sendJson(res, { ok: true })
     },
@@ -499,6 +511,28 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       sendJson(res, { ok: true })
     },
     "GET /pushes": (_, res) => sendJson(res, pusher.list()),
+    "PUT /components/:appId/message-url": (req, res, body) => {
+      const messageUrl = (parseJson(body) as { messageUrl?: unknown } | undefined)?.messageUrl
+      const found = state.state.components.find((c) => c.appId === req.params?.appId)
+      if (found === undefined) return sendJson(res, { error: "unknown component" }, 404)
+      if (typeof messageUrl !== "string") return sendJson(res, { error: "messageUrl must be an absolute http(s) URL" }, 400)
+      const refused = Guard.pushRefusal(MockConfig.messageUrlFor(messageUrl, found.appId), config.pushHosts)
+      if (refused !== undefined) return sendJson(res, { error: refused.replace(/^pushUrl/, "messageUrl") }, 400)
+      ;(found as { messageUrl?: string }).messageUrl = messageUrl
+      sendJson(res, { ok: true })
+    },
+    "POST /components/:appId/messages": async (req, res, body) => {
+      const options = parseJson(body) as { authorizerAppId?: unknown; message?: unknown } | undefined
+      if (typeof options?.authorizerAppId !== "string") return sendJson(res, { error: "authorizerAppId is required" }, 400)
+      const refused = AccountMessages.fieldsRefusal(options.message)
+      if (refused !== undefined) return sendJson(res, { error: refused }, 400)
+      const delivery = await messages.deliver(req.params?.appId ?? "", options.authorizerAppId, options.message as AccountMessages.Fields)
+      return "refused" in delivery ? sendJson(res, { error: delivery.refused }, delivery.status) : sendJson(res, delivery)
+    },
+    "GET /customer-messages": (req, res) => {
+      const authorizerAppId = new URL(req.url ?? "/", "http://mock.invalid").searchParams.get("authorizerAppId") ?? undefined
+      sendJson(res, customerMessages.list(authorizerAppId))
+    },
     "POST /oauth-codes": (_, res, body) => {
       const issued = userLogin.issueOAuthCode((parseJson(body) ?? {}) as { componentAppId: unknown; authorizerAppId: unknown })
       return "error" in issued ? sendJson(res, issued, 400) : sendJson(res, issued, 201)
@@ -641,6 +675,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     for (const timer of delays) clearTimeout(timer)
     delays.clear()
     pusher.close()
+    messages.close()
   }
   return { dispatch, pusher, tick, close }
 }

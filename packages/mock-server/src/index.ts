@@ -59,6 +59,15 @@ export type { Entry as JournalEntry, Query as JournalQuery } from "./Journal.js"
  * @since 0.1.0
  */
 export type { Attempt as PushAttempt, PushRecord } from "./internal/Pusher.js"
+
+/**
+ * An account message pushed through the admin API and what came back, and
+ * a customer-service message an account sent, as the admin API shows them.
+ *
+ * @since 0.1.0
+ */
+export type { Delivery as MessageDelivery, Fields as MessageFields, Reply as MessageReply } from "./internal/AccountMessages.js"
+export type { CustomerMessage } from "./internal/CustomerMessages.js"
 export type { State } from "./internal/WeChatState.js"
 
 /**

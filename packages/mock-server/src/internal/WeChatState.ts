@@ -180,6 +180,7 @@ export const errmsgs: Readonly<Record<number, string>> = {
   41001: "access_token missing",
   41002: "appid missing",
   41004: "appsecret missing",
+  40008: "invalid message type",
   40066: "invalid url",
   40097: "invalid args",
   40170: "args count exceed count limit",
@@ -188,6 +189,7 @@ export const errmsgs: Readonly<Record<number, string>> = {
   42002: "refresh_token expired",
   43001: "require GET method",
   43002: "require POST method",
+  44004: "empty content",
   45009: "reach max api daily quota limit",
   45011: "api minute-quota reach limit  mustslower  retry next minute",
   47001: "data format error",
@@ -338,6 +340,25 @@ export const codes = (cap: number) => {
   }
 }
 
+/**
+ * WeChat's release-check test accounts (the first group of its documentation):
+ * they exist for every component, outside the configured authorizers, and
+ * the release check authorizes them.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const testAccounts: Readonly<Record<"officialAccount" | "miniProgram", AuthorizerProfile>> = {
+  officialAccount: withDefaults({
+    appId: "wx570bc396a51b8ff8",
+    name: "全网发布测试公众号",
+    type: "officialAccount",
+    serviceType: 2,
+    userName: "gh_3c884a361561"
+  }),
+  miniProgram: withDefaults({ appId: "wxd101a85aa106f53e", name: "全网发布测试小程序", type: "miniProgram", userName: "gh_8dad206e9538" })
+}
+
 const minute = 60_000
 /** The most accounts `api_get_authorizer_list` answers at once. */
 const maxListCount = 500
@@ -377,7 +398,13 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   let lastPrune = clock.now()
 
   const component = (appId: string) => state.components.find((c) => c.appId === appId)
-  const authorizer = (appId: string) => state.authorizers.find((a) => a.appId === appId)
+  const authorizer = (appId: string): AuthorizerProfile | undefined =>
+    state.authorizers.find((a) => a.appId === appId) ??
+      (appId === testAccounts.officialAccount.appId
+        ? testAccounts.officialAccount
+        : appId === testAccounts.miniProgram.appId
+        ? testAccounts.miniProgram
+        : undefined)
 
   const prune = (now: number = clock.now()) => {
     if (now - lastPrune < minute && now >= lastPrune) return
@@ -691,7 +718,9 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
      * whitelist, the permission set of the path, the account's daily quota for
      * it (counting the call). Answers the account, or WeChat's error.
      */
-    accountCall: (request: AccountRequest): { readonly account: AuthorizerProfile } | { readonly refused: Answer } => {
+    accountCall: (
+      request: AccountRequest
+    ): { readonly account: AuthorizerProfile; readonly componentAppId: string } | { readonly refused: Answer } => {
       const now = clock.now()
       prune(now)
       const checked = checkAccountToken(request.query.access_token, now)
@@ -708,7 +737,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
         return { refused: error(61007, `${errmsgs[61007]} (funcscope_category ${permission.set} not granted)`) }
       }
       const spent = spendAccountQuota(account.appId, request.path, now)
-      return spent === undefined ? { account } : { refused: spent }
+      return spent === undefined ? { account, componentAppId: authorization.componentAppId } : { refused: spent }
     },
     /** A new verify ticket for a component, valid 12 hours from now. */
     issueTicket: (appId: string): { readonly ticket: string; readonly createdAt: number } => {
