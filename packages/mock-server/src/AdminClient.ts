@@ -9,6 +9,7 @@ import type { Stub, StubChanges, StubInput } from "./MockConfig.js"
 import type { Delivery, Fields } from "./internal/AccountMessages.js"
 import type { CustomerMessage } from "./internal/CustomerMessages.js"
 import type { PushRecord } from "./internal/Pusher.js"
+import type { Report } from "./internal/ReleaseCheck.js"
 import type { State } from "./internal/WeChatState.js"
 
 /**
@@ -97,6 +98,17 @@ export interface AdminClient {
   readonly pushMessage: (componentAppId: string, authorizerAppId: string, message: Fields) => Promise<Delivery>
   /** The customer-service messages accounts sent (`/cgi-bin/message/custom/send`), oldest first; one account's when given. */
   readonly customerMessages: (authorizerAppId?: string) => Promise<ReadonlyArray<CustomerMessage>>
+  /**
+   * Runs WeChat's release check (全网发布) against the component's message
+   * URL: WeChat's test account (an Official Account by default) is authorized
+   * to the component and its user's messages are pushed; the report says, for
+   * each case, what was expected and what came back. `waitSeconds` (default
+   * 10, real time) bounds the wait for the customer-service message.
+   */
+  readonly releaseCheck: (
+    componentAppId: string,
+    options?: { readonly kind?: "officialAccount" | "miniProgram"; readonly waitSeconds?: number }
+  ) => Promise<Report>
   readonly stubs: Stubs
   /**
    * The mock's state. Each component's app secret, message token and
@@ -150,6 +162,7 @@ export const make = (url: string, options: { readonly token?: string } = {}): Ad
       call("POST", `/components/${componentAppId}/messages`, { authorizerAppId, message }),
     customerMessages: (authorizerAppId) =>
       call("GET", authorizerAppId === undefined ? "/customer-messages" : `/customer-messages?authorizerAppId=${encodeURIComponent(authorizerAppId)}`),
+    releaseCheck: (componentAppId, options = {}) => call("POST", `/components/${componentAppId}/release-check`, options),
     stubs: {
       create: (stub) => call("POST", "/stubs", stub),
       list: (filter = {}) => {

@@ -38,6 +38,7 @@ import * as Page from "./internal/AuthorizationPage.js"
 import * as CustomerMessages from "./internal/CustomerMessages.js"
 import * as Guard from "./internal/Guard.js"
 import * as Pusher from "./internal/Pusher.js"
+import * as ReleaseCheck from "./internal/ReleaseCheck.js"
 import * as UserLogin from "./internal/UserLogin.js"
 import * as WeChatState from "./internal/WeChatState.js"
 
@@ -256,6 +257,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   const userLogin = UserLogin.make(state, clock)
   const messages = AccountMessages.make({ config, state, clock })
   const customerMessages = CustomerMessages.make(clock)
+  const releaseCheck = ReleaseCheck.make({ state, messages, customerMessages })
   const router = jsonServer.router(state.state as unknown as object)
   // json-server answers through `render` (JSONP when asked): here, JSON only, and the secrets hidden unless asked for.
   renderWith(router, (req, res, data) => sendJson(res, req.headers[revealHeader] === "secrets" ? data : hideSecrets(data), res.statusCode))
@@ -528,6 +530,19 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       if (refused !== undefined) return sendJson(res, { error: refused }, 400)
       const delivery = await messages.deliver(req.params?.appId ?? "", options.authorizerAppId, options.message as AccountMessages.Fields)
       return "refused" in delivery ? sendJson(res, { error: delivery.refused }, delivery.status) : sendJson(res, delivery)
+    },
+    "POST /components/:appId/release-check": async (req, res, body) => {
+      const options = (body === "" ? {} : parseJson(body)) as { kind?: unknown; waitSeconds?: unknown } | undefined
+      const kind = options?.kind ?? "officialAccount"
+      const waitSeconds = options?.waitSeconds ?? 10
+      if (kind !== "officialAccount" && kind !== "miniProgram") {
+        return sendJson(res, { error: "kind must be officialAccount or miniProgram" }, 400)
+      }
+      if (typeof waitSeconds !== "number" || !(waitSeconds >= 0 && waitSeconds <= ReleaseCheck.maxWaitSeconds)) {
+        return sendJson(res, { error: `waitSeconds must be a number from 0 to ${ReleaseCheck.maxWaitSeconds}` }, 400)
+      }
+      const report = await releaseCheck.run(req.params?.appId ?? "", { kind, waitSeconds })
+      return "refused" in report ? sendJson(res, { error: report.refused }, report.status) : sendJson(res, report)
     },
     "GET /customer-messages": (req, res) => {
       const authorizerAppId = new URL(req.url ?? "/", "http://mock.invalid").searchParams.get("authorizerAppId") ?? undefined

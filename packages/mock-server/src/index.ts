@@ -68,6 +68,13 @@ export type { Attempt as PushAttempt, PushRecord } from "./internal/Pusher.js"
  */
 export type { Delivery as MessageDelivery, Fields as MessageFields, Reply as MessageReply } from "./internal/AccountMessages.js"
 export type { CustomerMessage } from "./internal/CustomerMessages.js"
+
+/**
+ * The release check's report and its cases, as the admin API answers them.
+ *
+ * @since 0.1.0
+ */
+export type { Case as ReleaseCheckCase, Report as ReleaseCheckReport } from "./internal/ReleaseCheck.js"
 export type { State } from "./internal/WeChatState.js"
 
 /**
