@@ -1,9 +1,10 @@
 /**
  * The mock WeChat as an HTTP server. WeChat's endpoints
- * (`/cgi-bin/component/…`) and every other GET or POST outside the admin API
- * and the authorization pages, an account's call to an Official Account or
- * Mini Program API (`?access_token=`, answered by a stub, a built-in answer or
- * WeChat's 40066), are answered straight from `node:http`. json-server's
+ * (`/cgi-bin/component/…`), an account's user logging in
+ * (`/connect/oauth2/authorize`, `/sns/…`) and every other GET or POST outside
+ * the admin API and the authorization pages, an account's call to an Official
+ * Account or Mini Program API (`?access_token=`, answered by a stub, a
+ * built-in answer or WeChat's 40066), are answered straight from `node:http`. json-server's
  * Express app carries the rest: the authorization pages
  * (`/cgi-bin/componentloginpage`, `/wxaopen/safe/bindcomponent`), the admin
  * API (`/__admin/…`), json-server's router showing the state, read only, under

@@ -1,7 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
+import * as MockConfig from "../src/MockConfig.js"
+import * as UserLogin from "../src/internal/UserLogin.js"
+import * as WeChatState from "../src/internal/WeChatState.js"
 import type * as MockServer from "../src/MockServer.js"
-import { appId, authorizeAccount, errcodeOf, miniProgram, officialAccount, withMock } from "./utils.js"
+import { appId, authorizeAccount, component, errcodeOf, miniProgram, officialAccount, withMock } from "./utils.js"
 
 /** A GET of the mock with a query; its status, JSON answer (or text), and Location. */
 const get = (mock: MockServer.RunningMock, path: string, query: Record<string, string | undefined>) =>
@@ -257,4 +260,60 @@ describe("jscode2session", () => {
       const { code } = yield* Effect.promise(() => mock.admin.oauthCode({ componentAppId: appId, authorizerAppId: officialAccount.appId }))
       assert.strictEqual(errcodeOf((yield* session(mock, componentToken, code, { appid: officialAccount.appId })).json), 40029)
     }).pipe(Effect.scoped))
+})
+
+describe("user login quotas", () => {
+  it.live("jscode2session counts against the account's apiQuotas for the path: 45009 past it", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock({ apiQuotas: { "/sns/component/jscode2session": 1 } })
+      const { componentToken } = yield* authorizeAccount(mock, miniProgram.appId)
+      const exchange = (code: string) =>
+        get(mock, "/sns/component/jscode2session", {
+          appid: miniProgram.appId,
+          js_code: code,
+          grant_type: "authorization_code",
+          component_appid: appId,
+          component_access_token: componentToken
+        })
+      const issue = () => Effect.promise(() => mock.admin.jsCode({ componentAppId: appId, authorizerAppId: miniProgram.appId }))
+      assert.isString((yield* exchange((yield* issue()).code)).json.session_key)
+      assert.strictEqual(errcodeOf((yield* exchange((yield* issue()).code)).json), 45009)
+    }).pipe(Effect.scoped))
+})
+
+describe("user login state", () => {
+  it("holds at most maxLive codes: past it, the oldest goes (40029), the next oldest still works", () => {
+    const clock = { now: () => Date.parse("2026-01-01T00:00:00Z") }
+    const state = WeChatState.make(Either.getOrThrow(MockConfig.decode(MockConfig.defaults)), clock)
+    state.authorize({ componentAppId: appId, authorizerAppId: officialAccount.appId })
+    const { ticket } = state.issueTicket(appId)
+    const token = state.answer({
+      endpoint: "api_component_token",
+      method: "POST",
+      query: {},
+      json: { component_appid: appId, component_appsecret: component.appSecret, component_verify_ticket: ticket },
+      contentType: () => "application/json",
+      ip: () => "127.0.0.1"
+    }).component_access_token as string
+    const login = UserLogin.make(state, clock)
+    const issue = () => {
+      const issued = login.issueOAuthCode({ componentAppId: appId, authorizerAppId: officialAccount.appId })
+      if ("error" in issued) throw new Error(issued.error)
+      return issued.code
+    }
+    const first = issue()
+    const second = issue()
+    for (let i = 2; i < UserLogin.maxLive + 1; i++) issue()
+    assert.strictEqual(login.sizes().codes, UserLogin.maxLive)
+    const exchange = (code: string) =>
+      login.answer("/sns/oauth2/component/access_token", {
+        appid: officialAccount.appId,
+        code,
+        grant_type: "authorization_code",
+        component_appid: appId,
+        component_access_token: token
+      })!
+    assert.strictEqual(exchange(first).errcode, 40029)
+    assert.isString(exchange(second).access_token)
+  })
 })

@@ -83,6 +83,7 @@ export const make = (state: WeChatState, clock: { readonly now: () => number }) 
   let codes = bounded<CodeRecord>(maxLive)
   let accessTokens = bounded<UserTokenRecord>(maxLive)
   let refreshTokens = bounded<UserTokenRecord>(maxLive)
+  let lastPrune = clock.now()
 
   const issueCode = (kind: CodeRecord["kind"], options: {
     readonly componentAppId: string
@@ -298,9 +299,11 @@ export const make = (state: WeChatState, clock: { readonly now: () => number }) 
         ? issueCode("js", options as { componentAppId: string; authorizerAppId: string; openid?: string })
         : { error: refused }
     },
-    /** Drops what expired an hour ago or more. */
+    /** Drops what expired an hour ago or more; runs at most once a minute of mock time. */
     prune: (): void => {
       const now = clock.now()
+      if (now - lastPrune < minute && now >= lastPrune) return
+      lastPrune = now
       for (const held of [codes.map, accessTokens.map, refreshTokens.map] as Array<Map<string, { expiresAt: number }>>) {
         for (const [key, record] of held) if (now - record.expiresAt > 60 * minute) held.delete(key)
       }
