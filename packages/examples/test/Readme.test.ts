@@ -9,13 +9,16 @@ import { program, WeChat } from "./fixtures/readme-account.js"
 const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
 const normalize = (text: string) => text.replace(/^export const main = \(\) => /gm, "").replace(/^export /gm, "").trim()
 
-describe("the README's account program", () => {
+const shownWordForWord = (marker: string, fixture: string) =>
   it("is shown word for word", () => {
-    const at = readme.indexOf("<!-- readme:account -->")
-    assert.isAbove(at, -1, "README.md has no <!-- readme:account --> block")
+    const at = readme.indexOf(`<!-- readme:${marker} -->`)
+    assert.isAbove(at, -1, `README.md has no <!-- readme:${marker} --> block`)
     const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at))?.[1] ?? ""
-    assert.strictEqual(normalize(block), normalize(readFileSync(new URL("./fixtures/readme-account.ts", import.meta.url), "utf8")))
+    assert.strictEqual(normalize(block), normalize(readFileSync(new URL(`./fixtures/${fixture}`, import.meta.url), "utf8")))
   })
+
+describe("the README's account program", () => {
+  shownWordForWord("account", "readme-account.ts")
 
   it.live("refills the refresh tokens from WeChat's list and reports each account, as the README shows", () =>
     Effect.gen(function*() {
@@ -43,4 +46,8 @@ describe("the README's account program", () => {
       const shown = /<!-- readme:account-output -->\n```text\n([\s\S]*?)```/.exec(readme)?.[1] ?? "README.md shows no account output"
       assert.strictEqual(lines.join("\n") + "\n", shown)
     }).pipe(Effect.scoped))
+})
+
+describe("the README's user login server", () => {
+  shownWordForWord("user-login", "readme-user-login.ts")
 })
