@@ -194,8 +194,8 @@ export const refresh = Effect.fn("UserToken.refresh")(function*(
  * openid (a {@link UserToken} of scope `snsapi_userinfo`). A refused or
  * expired token is a `UserTokenError` (`AccessTokenInvalid`,
  * `AccessTokenExpired`: {@link refresh} it), an openid that is not the
- * token's `InvalidOpenId`; a `snsapi_base` token is refused by WeChat with
- * 48001 (`PermissionError`).
+ * token's `InvalidOpenId`, a token of scope `snsapi_base` `ScopeTooNarrow`
+ * (48001).
  *
  * @since 0.1.0
  * @category constructors

@@ -343,8 +343,8 @@ export class UserCodeError extends Schema.TaggedError<UserCodeError>()("UserCode
 /**
  * A user's OAuth token was refused: the refresh token is invalid (40030) or
  * expired (42002, after 30 days), or on `sns/userinfo` the user's access
- * token is invalid (40001, 40014, 41001) or expired (42001), or the openid is
- * not the token's (40003). These are the user's tokens, not the component's:
+ * token is invalid (40001, 40014, 41001) or expired (42001), the openid is
+ * not the token's (40003), or the token's scope is `snsapi_base` (48001). These are the user's tokens, not the component's:
  * nothing is replaced or retried.
  *
  * @since 0.1.0
@@ -352,7 +352,14 @@ export class UserCodeError extends Schema.TaggedError<UserCodeError>()("UserCode
  */
 export class UserTokenError extends Schema.TaggedError<UserTokenError>()("UserTokenError", {
   ...answered,
-  reason: Schema.Literal("AccessTokenInvalid", "AccessTokenExpired", "RefreshTokenInvalid", "RefreshTokenExpired", "InvalidOpenId")
+  reason: Schema.Literal(
+    "AccessTokenInvalid",
+    "AccessTokenExpired",
+    "RefreshTokenInvalid",
+    "RefreshTokenExpired",
+    "InvalidOpenId",
+    "ScopeTooNarrow"
+  )
 }) {
   /** @since 0.1.0 */
   override get message(): string {
@@ -363,7 +370,9 @@ export class UserTokenError extends Schema.TaggedError<UserTokenError>()("UserTo
       RefreshTokenInvalid: "the user's refresh token is not one WeChat issued for this account: send the user through " +
         "the authorization link again",
       RefreshTokenExpired: "the user's refresh token lives 30 days: send the user through the authorization link again",
-      InvalidOpenId: "the openid is not the one the token was issued for: pass the openid that came with the token"
+      InvalidOpenId: "the openid is not the one the token was issued for: pass the openid that came with the token",
+      ScopeTooNarrow: "a token of scope snsapi_base gives the openid only: send the user through a link of scope " +
+        "snsapi_userinfo to read the profile"
     }[this.reason]
     return describe(this, "user token refused", advice)
   }
@@ -595,7 +604,8 @@ const byUserTokenCode: Record<number, Classify> = {
   40014: (f) => new UserTokenError({ ...f, reason: "AccessTokenInvalid" }),
   41001: (f) => new UserTokenError({ ...f, reason: "AccessTokenInvalid" }),
   42001: (f) => new UserTokenError({ ...f, reason: "AccessTokenExpired" }),
-  40003: (f) => new UserTokenError({ ...f, reason: "InvalidOpenId" })
+  40003: (f) => new UserTokenError({ ...f, reason: "InvalidOpenId" }),
+  48001: (f) => new UserTokenError({ ...f, reason: "ScopeTooNarrow" })
 }
 
 // The endpoints whose token is a user's OAuth access token.
@@ -609,8 +619,8 @@ const ipWhitelist = (fields: Answered): IpWhitelistError => {
 /**
  * The error for a non-zero `errcode` answered by `endpoint`: its family's
  * class, or {@link UnknownWeChatError} for a code wxopen does not classify.
- * On `/sns/userinfo`, whose token is a user's, the access-token codes (and
- * 40003) are a {@link UserTokenError}.
+ * On `/sns/userinfo`, whose token is a user's, the access-token codes, 40003
+ * and 48001 are a {@link UserTokenError}.
  *
  * @since 0.1.0
  * @category constructors

@@ -213,7 +213,8 @@ describe("UserToken.userInfo", () => {
     [40014, "AccessTokenInvalid"],
     [41001, "AccessTokenInvalid"],
     [42001, "AccessTokenExpired"],
-    [40003, "InvalidOpenId"]
+    [40003, "InvalidOpenId"],
+    [48001, "ScopeTooNarrow"]
   ]
   for (const [errcodeValue, reason] of refusals) {
     it.effect(`${errcodeValue} is the user's UserTokenError (${reason}): no component token is fetched, nothing is resent`, () => {

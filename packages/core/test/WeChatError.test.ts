@@ -55,12 +55,13 @@ describe("WeChatError.fromErrcode", () => {
   }
 
   it("on sns/userinfo, whose token is the user's, the access-token codes and 40003 are a UserTokenError", () => {
-    const cases = [[40001, "AccessTokenInvalid"], [40014, "AccessTokenInvalid"], [41001, "AccessTokenInvalid"], [42001, "AccessTokenExpired"], [40003, "InvalidOpenId"]] as const
+    const cases = [[40001, "AccessTokenInvalid"], [40014, "AccessTokenInvalid"], [41001, "AccessTokenInvalid"], [42001, "AccessTokenExpired"], [40003, "InvalidOpenId"], [48001, "ScopeTooNarrow"]] as const
     for (const [code, reason] of cases) {
       const onUserInfo = WeChatError.fromErrcode("/sns/userinfo", code, "invalid credential")
       assert.strictEqual(onUserInfo._tag === "UserTokenError" && onUserInfo.reason, reason, String(code))
       const elsewhere = WeChatError.fromErrcode("/sns/oauth2/component/access_token", code, "invalid credential")
-      assert.strictEqual(elsewhere._tag, code === 40003 ? "UnknownWeChatError" : "AccessTokenError", String(code))
+      const usual = { 40003: "UnknownWeChatError", 48001: "PermissionError" } as Record<number, string>
+      assert.strictEqual(elsewhere._tag, usual[code] ?? "AccessTokenError", String(code))
     }
   })
 
