@@ -66,6 +66,23 @@ export interface AdminClient {
    * answer 40001 from now on; the refresh token still gets a new one.
    */
   readonly invalidateToken: (componentAppId: string, authorizerAppId: string) => Promise<void>
+  /**
+   * A code as an Official Account's OAuth page gives it (5 minutes, single
+   * use), for the account's default user unless `openid` is given, scope
+   * `snsapi_base` unless given; the account must have authorized the component.
+   */
+  readonly oauthCode: (options: {
+    readonly componentAppId: string
+    readonly authorizerAppId: string
+    readonly openid?: string
+    readonly scope?: "snsapi_base" | "snsapi_userinfo"
+  }) => Promise<{ readonly code: string; readonly openid: string }>
+  /** A Mini Program's `wx.login` code (5 minutes, single use) for `jscode2session`, for the default user unless `openid` is given. */
+  readonly jsCode: (options: {
+    readonly componentAppId: string
+    readonly authorizerAppId: string
+    readonly openid?: string
+  }) => Promise<{ readonly code: string; readonly openid: string }>
   readonly stubs: Stubs
   /**
    * The mock's state. Each component's app secret, message token and
@@ -112,6 +129,8 @@ export const make = (url: string, options: { readonly token?: string } = {}): Ad
     revoke: (componentAppId, authorizerAppId) => call("DELETE", `/authorizations/${componentAppId}/${authorizerAppId}`),
     invalidateToken: (componentAppId, authorizerAppId) =>
       call("POST", `/authorizations/${componentAppId}/${authorizerAppId}/invalidate-token`),
+    oauthCode: (options) => call("POST", "/oauth-codes", options),
+    jsCode: (options) => call("POST", "/js-codes", options),
     stubs: {
       create: (stub) => call("POST", "/stubs", stub),
       list: (filter = {}) => {

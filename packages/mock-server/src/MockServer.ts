@@ -36,6 +36,7 @@ import * as AccountApi from "./internal/AccountApi.js"
 import * as Page from "./internal/AuthorizationPage.js"
 import * as Guard from "./internal/Guard.js"
 import * as Pusher from "./internal/Pusher.js"
+import * as UserLogin from "./internal/UserLogin.js"
 import * as WeChatState from "./internal/WeChatState.js"
 
 /**
@@ -247,6 +248,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   const faults = Faults.make()
   const journal = Journal.make(config.journalLimit)
   const pusher = Pusher.make({ config, state, clock })
+  const userLogin = UserLogin.make(state, clock)
   const router = jsonServer.router(state.state as unknown as object)
   // json-server answers through `render` (JSONP when asked): here, JSON only, and the secrets hidden unless asked for.
   renderWith(router, (req, res, data) => sendJson(res, req.headers[revealHeader] === "secrets" ? data : hideSecrets(data), res.statusCode))
@@ -271,6 +273,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
 
   const tick = () => {
     state.prune()
+    userLogin.prune()
     return Promise.all(pusher.tick())
   }
   const delays = new Set<NodeJS.Timeout>()
@@ -379,6 +382,8 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     const { path, search } = splitUrl(req.url ?? "/")
     const query = Object.fromEntries(new URLSearchParams(search))
     serve(req, res, body, { endpoint: path, path, query }, () => {
+      const login = userLogin.answer(path, query)
+      if (login !== undefined) return { status: 200, body: login }
       if (isAccountCall(path)) {
         const checked = state.accountCall({ path, query, ip: ipOf(req) })
         if ("refused" in checked) return { status: 200, body: checked.refused }
@@ -471,6 +476,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       faults.clear()
       journal.clear()
       pusher.reset()
+      userLogin.reset()
       await tick()
       sendJson(res, { ok: true })
     },
@@ -493,6 +499,14 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       sendJson(res, { ok: true })
     },
     "GET /pushes": (_, res) => sendJson(res, pusher.list()),
+    "POST /oauth-codes": (_, res, body) => {
+      const issued = userLogin.issueOAuthCode((parseJson(body) ?? {}) as { componentAppId: unknown; authorizerAppId: unknown })
+      return "error" in issued ? sendJson(res, issued, 400) : sendJson(res, issued, 201)
+    },
+    "POST /js-codes": (_, res, body) => {
+      const issued = userLogin.issueJsCode((parseJson(body) ?? {}) as { componentAppId: unknown; authorizerAppId: unknown })
+      return "error" in issued ? sendJson(res, issued, 400) : sendJson(res, issued, 201)
+    },
     "POST /authorizations": async (_, res, body) => {
       const options = parseJson(body) as
         | { componentAppId?: unknown; authorizerAppId?: unknown; preAuthCode?: unknown; permissions?: unknown }
@@ -564,6 +578,16 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     res.writeHead(302, { location: Page.redirectTo(link.redirectUri, result.authorizationCode)!, "content-length": 0 })
     res.end()
   }
+  // An Official Account's OAuth page, for a component: the user agrees at once, and the browser goes back with a code.
+  const oauthPage: Handler = (req, res) => {
+    const { search } = splitUrl(req.url ?? "/")
+    const outcome = userLogin.authorize(new URLSearchParams(search))
+    if ("problem" in outcome) {
+      return send(res, 200, Page.errorPage(`${outcome.problem.code} ${outcome.problem.text}`), "text/html; charset=utf-8")
+    }
+    res.writeHead(302, { location: outcome.location, "content-length": 0 })
+    res.end()
+  }
   for (const path of ["/cgi-bin/componentloginpage", "/wxaopen/safe/bindcomponent"]) {
     app.get(path, route(showPage))
     app.post(path, route(confirm))
@@ -601,9 +625,11 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   // Express matched their routes before: case-insensitive, the pages with or without a trailing slash.
   const component = route(wechat)
   const account = route(accountApi)
+  const oauth = route(oauthPage)
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/"
     if (/^\/cgi-bin\/component\//i.test(url)) return component(req, res)
+    if (req.method === "GET" && /^\/connect\/oauth2\/authorize\/?(?:[?#]|$)/.test(url)) return oauth(req, res)
     // Every other GET or POST outside the admin API and the authorization pages is an account's call.
     const accountCall = (req.method === "GET" || req.method === "POST") && !/^\/__admin(?:[/?]|$)/.test(url) &&
       !/^\/(?:cgi-bin\/componentloginpage|wxaopen\/safe\/bindcomponent)\/?(?:[?#]|$)/i.test(url)

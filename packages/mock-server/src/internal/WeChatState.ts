@@ -170,6 +170,11 @@ export type Answer = Readonly<Record<string, unknown>>
 export const errmsgs: Readonly<Record<number, string>> = {
   [-1]: "system error",
   40001: "invalid credential, access_token is invalid or not latest",
+  40002: "invalid grant_type",
+  40003: "invalid openid",
+  40029: "invalid code",
+  40030: "invalid refresh_token",
+  40163: "code been used",
   40013: "invalid appid",
   40125: "invalid appsecret",
   41001: "access_token missing",
@@ -180,6 +185,7 @@ export const errmsgs: Readonly<Record<number, string>> = {
   40170: "args count exceed count limit",
   41018: "missing component_appid",
   42001: "access_token expired",
+  42002: "refresh_token expired",
   43001: "require GET method",
   43002: "require POST method",
   45009: "reach max api daily quota limit",
@@ -421,6 +427,12 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       // WeChat reads the token from the query string only; one sent in the body is an invalid credential.
       return "component_access_token" in (request.json as Record<string, unknown>) ? error(40001) : error(41001)
     }
+    return componentTokenRefusal(appId, token, now)
+  }
+
+  /** WeChat's error for a component access token of `appId` that is not (or no longer) valid. */
+  const componentTokenRefusal = (appId: string, token: string | undefined, now: number): Answer | undefined => {
+    if (token === undefined || token === "") return error(41001)
     const record = state.tokens[token]
     if (record === undefined || record.componentAppId !== appId) return error(40001)
     if (record.expiresAt <= now) return error(42001)
@@ -434,6 +446,14 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     const key = `${new Date(now).toISOString().slice(0, 10)}:${appId}:${endpoint}`
     const used = state.quota[key] ?? 0
     if (used >= limit) return error(45009)
+    state.quota[key] = used + 1
+    return undefined
+  }
+
+  const spendAccountQuota = (authorizerAppId: string, path: string, now: number): Answer | undefined => {
+    const key = `${new Date(now).toISOString().slice(0, 10)}:${authorizerAppId}:${path}`
+    const used = state.quota[key] ?? 0
+    if (used >= (config.apiQuotas[path] ?? defaultApiQuota)) return error(45009)
     state.quota[key] = used + 1
     return undefined
   }
@@ -642,6 +662,16 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     component,
     /** A pre-authorization code held, used or not. */
     preAuthCode: (code: string): CodeRecord | undefined => preAuthCodes.get(code),
+    /** WeChat's error for a component access token of `appId` that is missing or not valid now; `undefined` for a valid one. */
+    componentTokenRefusal: (appId: string, token: string | undefined): Answer | undefined =>
+      componentTokenRefusal(appId, token, clock.now()),
+    /** Counts a call of `path` against an account's daily quota for it; WeChat's 45009 past the quota. */
+    spendAccountQuota: (authorizerAppId: string, path: string): Answer | undefined =>
+      spendAccountQuota(authorizerAppId, path, clock.now()),
+    /** Whether `authorizerAppId` has authorized `componentAppId` now. */
+    isAuthorized: (componentAppId: string, authorizerAppId: string): boolean =>
+      state.authorizations[`${componentAppId}:${authorizerAppId}`] !== undefined,
+    authorizer,
     /** Answers one request to a WeChat endpoint. */
     answer: (request: Request): Answer => {
       const now = clock.now()
@@ -677,11 +707,8 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       if (permission._tag === "NotGranted") {
         return { refused: error(61007, `${errmsgs[61007]} (funcscope_category ${permission.set} not granted)`) }
       }
-      const key = `${new Date(now).toISOString().slice(0, 10)}:${account.appId}:${request.path}`
-      const used = state.quota[key] ?? 0
-      if (used >= (config.apiQuotas[request.path] ?? defaultApiQuota)) return { refused: error(45009) }
-      state.quota[key] = used + 1
-      return { account }
+      const spent = spendAccountQuota(account.appId, request.path, now)
+      return spent === undefined ? { account } : { refused: spent }
     },
     /** A new verify ticket for a component, valid 12 hours from now. */
     issueTicket: (appId: string): { readonly ticket: string; readonly createdAt: number } => {
