@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, DateTime, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, TestClock } from "effect"
+import { Cause, DateTime, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import * as MiniProgramSession from "../src/MiniProgramSession.js"
 import * as UserToken from "../src/UserToken.js"
 import type * as WeChatError from "../src/WeChatError.js"
 import type * as ComponentToken from "../src/ComponentToken.js"
 import type * as TokenStore from "../src/TokenStore.js"
 import type * as WeChatClient from "../src/WeChatClient.js"
-import { appId, appSecret, type Handler, makeLayer, makeStub, noRetries, recordingTracer, storeTicket, ticketValue } from "./utils.js"
+import { appId, appSecret, type Handler, makeCapture, makeLayer, makeStub, noRetries, storeTicket, ticketValue } from "./utils.js"
 
 const account = "wxa1b2c3d4e5f60001"
 const code = "CODE-0a1b2c-SECRET"
@@ -239,27 +239,6 @@ describe("UserToken.userInfo", () => {
     }).pipe(Effect.provide(makeLayer(stub)))
   })
 })
-
-/** Every text that reaches a log line, a span (name, attributes, exit) or an error. */
-const makeCapture = () => {
-  const texts: Array<string> = []
-  const logger = Logger.make(({ annotations, cause, message }) => {
-    texts.push(JSON.stringify(message), Cause.pretty(cause))
-    for (const [key, value] of annotations) texts.push(`${key}=${JSON.stringify(value)}`)
-  })
-  const tracing = recordingTracer({
-    onEnd: ({ attributes, exit, name }) => {
-      texts.push(name, ...[...attributes].map(([k, v]) => `${k}=${String(v)}`))
-      if (exit !== undefined && Exit.isFailure(exit)) texts.push(Cause.pretty(exit.cause))
-    },
-    onEvent: (name, attributes) => texts.push(name, JSON.stringify(attributes))
-  })
-  return {
-    texts,
-    spans: tracing.spans,
-    layer: Layer.mergeAll(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All), tracing.layer)
-  }
-}
 
 const componentToken = "COMPONENT-TOKEN-5e4d"
 const echo = (value: string) => Effect.succeed({ transport: `connect ECONNREFUSED (${value})` })
