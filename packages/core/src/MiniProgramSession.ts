@@ -33,12 +33,22 @@ import { endpoint, WeChatClient } from "./WeChatClient.js"
  * @since 0.1.0
  * @category models
  */
-export interface Session {
-  readonly authorizerAppId: string
-  readonly openid: string
-  readonly sessionKey: Redacted.Redacted<string>
-  readonly unionid?: string
-}
+export interface Session extends Schema.Schema.Type<typeof Session> {}
+
+/**
+ * The schema of {@link Session}, to keep one in a session store: encoded, the
+ * `session_key` is a plain string (`JSON.stringify` of the session itself
+ * writes `<redacted>` in its place).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Session = Schema.Struct({
+  authorizerAppId: Schema.String,
+  openid: Schema.String,
+  sessionKey: Schema.Redacted(Schema.String),
+  unionid: Schema.optionalWith(Schema.String, { exact: true })
+})
 
 // The code is single use: a request that may have reached WeChat is not sent again.
 const JsCodeToSession = endpoint({

@@ -11,7 +11,8 @@
  * WeChat refuses it. A code is single use: a request that may have reached
  * WeChat is never sent again (only WeChat's own "busy" answers are retried).
  * The user's tokens are `Redacted` and stay out of errors, logs and spans; they
- * are yours to keep (wxopen stores nothing of a user). `userInfo` sends the
+ * are yours to keep (wxopen stores nothing of a user; {@link UserToken} is
+ * also the schema that encodes a token for a session store). `userInfo` sends the
  * user's access token: a refusal of it is a `UserTokenError`, never a
  * component-token replacement.
  *
@@ -47,15 +48,25 @@ import type { WeChatError } from "./WeChatError.js"
  * @since 0.1.0
  * @category models
  */
-export interface UserToken {
-  readonly authorizerAppId: string
-  readonly openid: string
-  readonly scope: string
-  readonly accessToken: Redacted.Redacted<string>
-  readonly refreshToken: Redacted.Redacted<string>
-  readonly expiresAt: DateTime.Utc
-  readonly unionid?: string
-}
+export interface UserToken extends Schema.Schema.Type<typeof UserToken> {}
+
+/**
+ * The schema of {@link UserToken}, to keep one in a session store: encoded,
+ * the tokens are plain strings and `expiresAt` an ISO date (`JSON.stringify`
+ * of the token itself writes `<redacted>` in their place).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UserToken = Schema.Struct({
+  authorizerAppId: Schema.String,
+  openid: Schema.String,
+  scope: Schema.String,
+  accessToken: Schema.Redacted(Schema.String),
+  refreshToken: Schema.Redacted(Schema.String),
+  expiresAt: Schema.DateTimeUtc,
+  unionid: Schema.optionalWith(Schema.String, { exact: true })
+})
 
 /**
  * A user's profile (`sns/userinfo`), for a token of scope `snsapi_userinfo`.

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect, Redacted, Schema } from "effect"
 import * as MiniProgramSession from "../src/MiniProgramSession.js"
 import { appId, makeLayer, makeStub, storeTicket } from "./utils.js"
 
@@ -47,6 +47,19 @@ describe("MiniProgramSession.exchange", () => {
       }).pipe(Effect.provide(makeLayer(stub)))
     })
   }
+
+  it.effect("the Session schema encodes the session_key for a session store, and decodes it back", () => {
+    const stub = makeStub({ jscode2session: () => Effect.succeed({ json: { openid: "o-mini-1", session_key: sessionKey } }) })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const session = yield* MiniProgramSession.exchange(account, code)
+      const stored = JSON.stringify(yield* Schema.encode(MiniProgramSession.Session)(session))
+      assert.include(stored, sessionKey)
+      const back = yield* Schema.decode(Schema.parseJson(MiniProgramSession.Session))(stored)
+      assert.strictEqual(Redacted.value(back.sessionKey), sessionKey)
+      assert.deepStrictEqual([back.openid, back.authorizerAppId, "unionid" in back], ["o-mini-1", account, false])
+    }).pipe(Effect.provide(makeLayer(stub)))
+  })
 
   it.effect("61003 (the Mini Program has not authorized the component) is a PermissionError", () => {
     const stub = makeStub({ jscode2session: () => Effect.succeed(errcode(61003, "component is not authorized by this account")) })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, DateTime, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
+import { Cause, DateTime, Effect, Exit, Fiber, Option, Redacted, Schema, TestClock } from "effect"
 import * as MiniProgramSession from "../src/MiniProgramSession.js"
 import * as UserToken from "../src/UserToken.js"
 import type * as WeChatError from "../src/WeChatError.js"
@@ -139,6 +139,24 @@ describe("UserToken.exchange", () => {
       assert.strictEqual(error._tag, "MalformedResponseError")
       assert.include(error.message, "access_token")
       assert.notInclude(error.message, userRefresh)
+    }).pipe(Effect.provide(makeLayer(stub)))
+  })
+})
+
+describe("the UserToken schema", () => {
+  it.effect("encodes a token for a session store, secrets as strings, and decodes it back", () => {
+    const stub = makeStub({ access_token: () => Effect.succeed(tokenAnswer({ unionid: "u-1" })) })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const token = yield* UserToken.exchange(account, code)
+      const stored = JSON.stringify(yield* Schema.encode(UserToken.UserToken)(token))
+      assert.include(stored, userAccess)
+      assert.include(stored, userRefresh)
+      const back = yield* Schema.decode(Schema.parseJson(UserToken.UserToken))(stored)
+      assert.strictEqual(Redacted.value(back.accessToken), userAccess)
+      assert.strictEqual(Redacted.value(back.refreshToken), userRefresh)
+      assert.isTrue(DateTime.Equivalence(back.expiresAt, token.expiresAt))
+      assert.deepStrictEqual([back.openid, back.scope, back.unionid, back.authorizerAppId], [token.openid, token.scope, "u-1", account])
     }).pipe(Effect.provide(makeLayer(stub)))
   })
 })
