@@ -27,6 +27,7 @@
  */
 import { Either, Schema } from "effect"
 import { describeInvalid, isAppId } from "./AppId.js"
+import * as Url from "./internal/url.js"
 
 /**
  * Which accounts the merchant may pick: official accounts only (1), mini
@@ -96,16 +97,6 @@ export class AuthorizationUrlError extends Schema.TaggedError<AuthorizationUrlEr
 
 const fail = (option: string, detail: string) => Either.left(new AuthorizationUrlError({ option, detail }))
 
-const isAbsoluteHttp = (input: string): boolean => {
-  if (!/^https?:\/\/[^/?#\s]/i.test(input)) return false
-  try {
-    new URL(input)
-    return true
-  } catch {
-    return false
-  }
-}
-
 const build = (
   defaultBaseUrl: string,
   path: string,
@@ -113,13 +104,11 @@ const build = (
   fragment: string,
   options: Options
 ): Either.Either<string, AuthorizationUrlError> => {
-  const baseUrl = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
-  if (!isAbsoluteHttp(baseUrl) || /[?#]/.test(baseUrl)) {
-    return fail("baseUrl", `must be an absolute http(s) URL without a query or fragment, got "${baseUrl}"`)
-  }
+  const base = Url.baseUrl(options.baseUrl, defaultBaseUrl)
+  if (!base.ok) return fail("baseUrl", `must be an absolute http(s) URL without a query or fragment, got "${base.value}"`)
   if (!isAppId(options.componentAppId)) return fail("componentAppId", `is an ${describeInvalid(options.componentAppId)}`)
   if (options.preAuthCode.trim() === "") return fail("preAuthCode", "is empty")
-  if (!isAbsoluteHttp(options.redirectUri)) {
+  if (!Url.isAbsoluteHttp(options.redirectUri)) {
     return fail("redirectUri", `must be an absolute http(s) URL, got "${options.redirectUri}"`)
   }
   if (options.bizAppId !== undefined && !isAppId(options.bizAppId)) {
@@ -139,7 +128,7 @@ const build = (
     ...(categoryIds.length === 0 ? [] : [["category_id_list", categoryIds.join("|")] as const])
   ]
   const query = params.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&")
-  return Either.right(`${baseUrl}${path}?${query}${fragment}`)
+  return Either.right(`${base.value}${path}?${query}${fragment}`)
 }
 
 /**

@@ -229,7 +229,7 @@ export class PermissionError extends Schema.TaggedError<PermissionError>()("Perm
  * that is not a path on the API base URL (`NotAPath`), a query that already
  * carries the access token wxopen attaches (`TokenInQuery`), a page size
  * outside what WeChat accepts (`PageSize`), an account's appid that is not of
- * WeChat's form (`InvalidAppId`, see `AppId`). A bug on the calling side;
+ * WeChat's form (`InvalidAppId`, see `AppId`), an empty code or token (`EmptyValue`). A bug on the calling side;
  * nothing reached WeChat. `endpoint` is the path without its query (for an
  * appid, the endpoint it would have been sent to).
  *
@@ -238,7 +238,7 @@ export class PermissionError extends Schema.TaggedError<PermissionError>()("Perm
  */
 export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
   endpoint: Schema.String,
-  reason: Schema.Literal("NotAPath", "TokenInQuery", "PageSize", "InvalidAppId"),
+  reason: Schema.Literal("NotAPath", "TokenInQuery", "PageSize", "InvalidAppId", "EmptyValue"),
   detail: Schema.String
 }) {
   /** @since 0.1.0 */
@@ -306,6 +306,75 @@ export class RefreshTokenError extends Schema.TaggedError<RefreshTokenError>()("
       "authorizer refresh token invalid",
       "the authorization is lost: send the merchant a new authorization link"
     )
+  }
+}
+
+/**
+ * A user's login code was refused: 40029 invalid (wrong, expired, issued for
+ * another account, or sent without `component_appid`), 40163 already used,
+ * 42003 expired, 40226 blocked (WeChat rates the user high-risk and refuses
+ * the Mini Program login). A code comes from the OAuth redirect
+ * (`UserToken.exchange`) or from `wx.login()` (`MiniProgramSession.exchange`);
+ * it is single use and lives 5 minutes. Never retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UserCodeError extends Schema.TaggedError<UserCodeError>()("UserCodeError", {
+  ...answered,
+  reason: Schema.Literal("Invalid", "Used", "Expired", "Blocked")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const again = this.endpoint === "/sns/component/jscode2session"
+      ? "call wx.login() in the Mini Program again and send the new code"
+      : "send the user through the authorization link again"
+    const advice = {
+      Invalid: "the code is wrong, expired, or was issued for another account: check that the appid given is the " +
+        `account whose link (or wx.login) produced it, then ${again}`,
+      Used: `a code is single use: exchange each code once, in one place, then ${again}`,
+      Expired: `a code lives 5 minutes: exchange it as soon as it arrives, ${again}`,
+      Blocked: "WeChat rates this user high-risk and refuses the login: nothing on the platform's side can change that"
+    }[this.reason]
+    return describe(this, `login code ${this.reason === "Blocked" ? "blocked" : this.reason.toLowerCase()}`, advice)
+  }
+}
+
+/**
+ * A user's OAuth token was refused: the refresh token is invalid (40030) or
+ * expired (42002, after 30 days), or on `sns/userinfo` the user's access
+ * token is invalid (40001, 40014, 41001) or expired (42001), the openid is
+ * not the token's (40003), or the token's scope is `snsapi_base` (48001). These are the user's tokens, not the component's:
+ * nothing is replaced or retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UserTokenError extends Schema.TaggedError<UserTokenError>()("UserTokenError", {
+  ...answered,
+  reason: Schema.Literal(
+    "AccessTokenInvalid",
+    "AccessTokenExpired",
+    "RefreshTokenInvalid",
+    "RefreshTokenExpired",
+    "InvalidOpenId",
+    "ScopeTooNarrow"
+  )
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const advice = {
+      AccessTokenInvalid: "the user's access token is not one WeChat issued, or was replaced by a refresh: use the " +
+        "latest token of UserToken.exchange or UserToken.refresh",
+      AccessTokenExpired: "the user's access token lives 2 hours: get a new one with UserToken.refresh",
+      RefreshTokenInvalid: "the user's refresh token is not one WeChat issued for this account: send the user through " +
+        "the authorization link again",
+      RefreshTokenExpired: "the user's refresh token lives 30 days: send the user through the authorization link again",
+      InvalidOpenId: "the openid is not the one the token was issued for: pass the openid that came with the token",
+      ScopeTooNarrow: "a token of scope snsapi_base gives the openid only: send the user through a link of scope " +
+        "snsapi_userinfo to read the profile"
+    }[this.reason]
+    return describe(this, "user token refused", advice)
   }
 }
 
@@ -439,6 +508,8 @@ export type WeChatError =
   | RequestFormatError
   | AuthorizationCodeError
   | RefreshTokenError
+  | UserCodeError
+  | UserTokenError
   | SystemBusyError
   | UnknownWeChatError
   | TransportError
@@ -464,6 +535,8 @@ export const WeChatError = Schema.Union(
   RequestFormatError,
   AuthorizationCodeError,
   RefreshTokenError,
+  UserCodeError,
+  UserTokenError,
   SystemBusyError,
   UnknownWeChatError,
   TransportError,
@@ -516,8 +589,27 @@ const byCode: Record<number, Classify> = {
   61009: (f) => new AuthorizationCodeError({ ...f, reason: "Invalid" }),
   61010: (f) => new AuthorizationCodeError({ ...f, reason: "ExpiredOrUsed" }),
   61023: (f) => new RefreshTokenError(f),
+  40029: (f) => new UserCodeError({ ...f, reason: "Invalid" }),
+  40163: (f) => new UserCodeError({ ...f, reason: "Used" }),
+  42003: (f) => new UserCodeError({ ...f, reason: "Expired" }),
+  40226: (f) => new UserCodeError({ ...f, reason: "Blocked" }),
+  40030: (f) => new UserTokenError({ ...f, reason: "RefreshTokenInvalid" }),
+  42002: (f) => new UserTokenError({ ...f, reason: "RefreshTokenExpired" }),
   [-1]: (f) => new SystemBusyError(f)
 }
+
+// On sns/userinfo the token is the user's: a refusal is not the component's token family, which would be replaced.
+const byUserTokenCode: Record<number, Classify> = {
+  40001: (f) => new UserTokenError({ ...f, reason: "AccessTokenInvalid" }),
+  40014: (f) => new UserTokenError({ ...f, reason: "AccessTokenInvalid" }),
+  41001: (f) => new UserTokenError({ ...f, reason: "AccessTokenInvalid" }),
+  42001: (f) => new UserTokenError({ ...f, reason: "AccessTokenExpired" }),
+  40003: (f) => new UserTokenError({ ...f, reason: "InvalidOpenId" }),
+  48001: (f) => new UserTokenError({ ...f, reason: "ScopeTooNarrow" })
+}
+
+// The endpoints whose token is a user's OAuth access token.
+const userTokenEndpoints: ReadonlySet<string> = new Set(["/sns/userinfo"])
 
 const ipWhitelist = (fields: Answered): IpWhitelistError => {
   const requestIp = parseRequestIp(fields.errmsg)
@@ -527,6 +619,8 @@ const ipWhitelist = (fields: Answered): IpWhitelistError => {
 /**
  * The error for a non-zero `errcode` answered by `endpoint`: its family's
  * class, or {@link UnknownWeChatError} for a code wxopen does not classify.
+ * On `/sns/userinfo`, whose token is a user's, the access-token codes, 40003
+ * and 48001 are a {@link UserTokenError}.
  *
  * @since 0.1.0
  * @category constructors
@@ -534,7 +628,8 @@ const ipWhitelist = (fields: Answered): IpWhitelistError => {
 export const fromErrcode = (endpoint: string, errcode: number, errmsg: string): WeChatError => {
   const rid = parseRid(errmsg)
   const fields: Answered = rid === undefined ? { endpoint, errcode, errmsg } : { endpoint, errcode, errmsg, rid }
-  return (byCode[errcode] ?? ((f) => new UnknownWeChatError(f)))(fields)
+  const classify = (userTokenEndpoints.has(endpoint) ? byUserTokenCode[errcode] : undefined) ?? byCode[errcode]
+  return (classify ?? ((f) => new UnknownWeChatError(f)))(fields)
 }
 
 /**

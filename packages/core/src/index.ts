@@ -84,6 +84,13 @@ export * as ComponentToken from "./ComponentToken.js"
 export * as MessageCrypto from "./MessageCrypto.js"
 
 /**
+ * Mini Program login through the component: a wx.login() code exchanged for the openid and session_key.
+ *
+ * @since 0.1.0
+ */
+export * as MiniProgramSession from "./MiniProgramSession.js"
+
+/**
  * Fresh, never cached, pre-authorization codes.
  *
  * @since 0.1.0
@@ -110,6 +117,20 @@ export * as RetryPolicy from "./RetryPolicy.js"
  * @since 0.1.0
  */
 export * as TokenStore from "./TokenStore.js"
+
+/**
+ * The link that logs a user into an authorized Official Account's web pages, through the component.
+ *
+ * @since 0.1.0
+ */
+export * as UserAuthorizationUrl from "./UserAuthorizationUrl.js"
+
+/**
+ * A user's OAuth tokens for an authorized account: code exchange, refresh, and the user's profile.
+ *
+ * @since 0.1.0
+ */
+export * as UserToken from "./UserToken.js"
 
 /**
  * The one request path to WeChat, and endpoints as data.

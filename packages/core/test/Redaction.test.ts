@@ -1,15 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import * as ComponentPush from "../src/ComponentPush.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import {
   appSecret,
   encodingAesKey,
   type Handler,
+  makeCapture,
   makeLayer,
   makeStub,
   messageToken,
-  recordingTracer,
   seal,
   storeTicket,
   ticketValue,
@@ -17,28 +17,6 @@ import {
 } from "./utils.js"
 
 const leakedToken = "TOKEN-LEAK-7f3a9c"
-
-/** Every text that reaches a log line, a span (name, attributes, events, exit) or an error. */
-const makeCapture = () => {
-  const texts: Array<string> = []
-  const logger = Logger.make(({ annotations, cause, message }) => {
-    texts.push(JSON.stringify(message), Cause.pretty(cause))
-    for (const [key, value] of annotations) texts.push(`${key}=${JSON.stringify(value)}`)
-  })
-  const { layer: tracing } = recordingTracer({
-    onEnd: ({ attributes, exit, name }) => {
-      texts.push(name, ...[...attributes].map(([k, v]) => `${k}=${String(v)}`))
-      if (exit !== undefined && Exit.isFailure(exit)) texts.push(Cause.pretty(exit.cause))
-    },
-    onEvent: (name, attributes) => texts.push(name, JSON.stringify(attributes))
-  })
-  const layer = Layer.mergeAll(
-    Logger.replace(Logger.defaultLogger, logger),
-    Logger.minimumLogLevel(LogLevel.All),
-    tracing
-  )
-  return { texts, layer }
-}
 
 const ok = { json: { component_access_token: leakedToken, expires_in: 7200 } }
 

@@ -30,6 +30,12 @@ const table: ReadonlyArray<readonly [number, string, string | undefined, boolean
   [61009, "AuthorizationCodeError", "Invalid", false],
   [61010, "AuthorizationCodeError", "ExpiredOrUsed", false],
   [61023, "RefreshTokenError", undefined, false],
+  [40029, "UserCodeError", "Invalid", false],
+  [40163, "UserCodeError", "Used", false],
+  [42003, "UserCodeError", "Expired", false],
+  [40226, "UserCodeError", "Blocked", false],
+  [40030, "UserTokenError", "RefreshTokenInvalid", false],
+  [42002, "UserTokenError", "RefreshTokenExpired", false],
   [-1, "SystemBusyError", undefined, true]
 ]
 
@@ -47,6 +53,17 @@ describe("WeChatError.fromErrcode", () => {
       assert.include(error.message, "api_create_preauthcode")
     })
   }
+
+  it("on sns/userinfo, whose token is the user's, the access-token codes and 40003 are a UserTokenError", () => {
+    const cases = [[40001, "AccessTokenInvalid"], [40014, "AccessTokenInvalid"], [41001, "AccessTokenInvalid"], [42001, "AccessTokenExpired"], [40003, "InvalidOpenId"], [48001, "ScopeTooNarrow"]] as const
+    for (const [code, reason] of cases) {
+      const onUserInfo = WeChatError.fromErrcode("/sns/userinfo", code, "invalid credential")
+      assert.strictEqual(onUserInfo._tag === "UserTokenError" && onUserInfo.reason, reason, String(code))
+      const elsewhere = WeChatError.fromErrcode("/sns/oauth2/component/access_token", code, "invalid credential")
+      const usual = { 40003: "UnknownWeChatError", 48001: "PermissionError" } as Record<number, string>
+      assert.strictEqual(elsewhere._tag, usual[code] ?? "AccessTokenError", String(code))
+    }
+  })
 
   it("keeps an unknown code and its message", () => {
     const error = WeChatError.fromErrcode("api_query_auth", 89999, "something new rid: abc-def")

@@ -2,7 +2,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Effect, Either, type Exit, Layer, Redacted, Schedule, Tracer } from "effect"
+import { Cause, Clock, Effect, Either, Exit, Layer, Logger, LogLevel, Redacted, Schedule, Tracer } from "effect"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -300,4 +300,26 @@ export const recordingTracer = (hooks: {
     context: (f) => f()
   })
   return { spans, layer: Layer.setTracer(tracer) }
+}
+
+/** Every text that reaches a log line, a span (name, attributes, events, exit) or an error, and the spans themselves. */
+export const makeCapture = () => {
+  const texts: Array<string> = []
+  const logger = Logger.make(({ annotations, cause, message }) => {
+    texts.push(JSON.stringify(message), Cause.pretty(cause))
+    for (const [key, value] of annotations) texts.push(`${key}=${JSON.stringify(value)}`)
+  })
+  const tracing = recordingTracer({
+    onEnd: ({ attributes, exit, name }) => {
+      texts.push(name, ...[...attributes].map(([k, v]) => `${k}=${String(v)}`))
+      if (exit !== undefined && Exit.isFailure(exit)) texts.push(Cause.pretty(exit.cause))
+    },
+    onEvent: (name, attributes) => texts.push(name, JSON.stringify(attributes))
+  })
+  const layer = Layer.mergeAll(
+    Logger.replace(Logger.defaultLogger, logger),
+    Logger.minimumLogLevel(LogLevel.All),
+    tracing.layer
+  )
+  return { texts, spans: tracing.spans, layer }
 }

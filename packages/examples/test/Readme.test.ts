@@ -1,21 +1,27 @@
 import { assert, describe, it } from "@effect/vitest"
 import { MockServer } from "@wxopen/mock-server"
-import { ConfigProvider, Effect } from "effect"
+import { ConfigProvider, Effect, Layer, Schedule } from "effect"
 import { readFileSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { program, WeChat } from "./fixtures/readme-account.js"
+import { App as UserLoginApp } from "./fixtures/readme-user-login.js"
 
 // The README's program for acting as an account: shown word for word (its last statement is the fixture's `main`),
 // and run against the mock.
 const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
 const normalize = (text: string) => text.replace(/^export const main = \(\) => /gm, "").replace(/^export /gm, "").trim()
 
-describe("the README's account program", () => {
+const shownWordForWord = (marker: string, fixture: string) =>
   it("is shown word for word", () => {
-    const at = readme.indexOf("<!-- readme:account -->")
-    assert.isAbove(at, -1, "README.md has no <!-- readme:account --> block")
+    const at = readme.indexOf(`<!-- readme:${marker} -->`)
+    assert.isAbove(at, -1, `README.md has no <!-- readme:${marker} --> block`)
     const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at))?.[1] ?? ""
-    assert.strictEqual(normalize(block), normalize(readFileSync(new URL("./fixtures/readme-account.ts", import.meta.url), "utf8")))
+    assert.strictEqual(normalize(block), normalize(readFileSync(new URL(`./fixtures/${fixture}`, import.meta.url), "utf8")))
   })
+
+describe("the README's account program", () => {
+  shownWordForWord("account", "readme-account.ts")
 
   it.live("refills the refresh tokens from WeChat's list and reports each account, as the README shows", () =>
     Effect.gen(function*() {
@@ -42,5 +48,81 @@ describe("the README's account program", () => {
       )
       const shown = /<!-- readme:account-output -->\n```text\n([\s\S]*?)```/.exec(readme)?.[1] ?? "README.md shows no account output"
       assert.strictEqual(lines.join("\n") + "\n", shown)
+    }).pipe(Effect.scoped))
+})
+
+const freePort = Effect.async<number>((resume) => {
+  const probe = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = (probe.address() as AddressInfo)
+    probe.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** One hop, as a browser makes it: the status, where it is sent next, and the body. */
+const open = (url: string, init: RequestInit = {}) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, { ...init, redirect: "manual" })
+    return { status: response.status, location: response.headers.get("location") ?? "", body: await response.text() }
+  })
+
+describe("the README's user login server", () => {
+  shownWordForWord("user-login", "readme-user-login.ts")
+
+  it.live("logs a web page's user in through the mock's OAuth page, and a Mini Program's user with a wx.login() code", () =>
+    Effect.gen(function*() {
+      const mock = yield* Effect.acquireRelease(Effect.promise(() => MockServer.start()), (m) => Effect.promise(() => m.close()))
+      const component = mock.config.components[0]!
+      const [officialAccount, miniProgram] = mock.config.authorizers
+      for (const authorizer of [officialAccount!, miniProgram!]) {
+        yield* Effect.promise(() => mock.admin.authorize({ componentAppId: component.appId, authorizerAppId: authorizer.appId }))
+      }
+      const { ticket } = yield* Effect.promise(() => mock.admin.ticket(component.appId))
+      const port = yield* freePort
+      const base = `http://127.0.0.1:${port}`
+      yield* Layer.launch(UserLoginApp).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(
+          new Map([
+            ["WXOPEN_COMPONENT_APPID", component.appId],
+            ["WXOPEN_COMPONENT_APPSECRET", component.appSecret],
+            ["WXOPEN_API_BASE_URL", mock.url],
+            ["WXOPEN_COMPONENT_VERIFY_TICKET", ticket],
+            ["WXOPEN_OPEN_BASE_URL", mock.url],
+            ["PUBLIC_URL", base],
+            ["PORT", String(port)]
+          ])
+        )),
+        Effect.forkScoped
+      )
+      yield* Effect.promise(() => fetch(base).catch(() => undefined)).pipe(
+        Effect.filterOrFail((response) => response !== undefined),
+        Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("20 seconds")))
+      )
+
+      // The web page: the server sends the user to WeChat (the mock), which sends the user back with a code.
+      const toWeChat = yield* open(`${base}/accounts/${officialAccount!.appId}/login`)
+      assert.strictEqual(toWeChat.status, 302, toWeChat.body)
+      assert.isTrue(toWeChat.location.startsWith(`${mock.url}/connect/oauth2/authorize?`), toWeChat.location)
+      assert.strictEqual(new URL(toWeChat.location).searchParams.get("component_appid"), component.appId)
+      const back = yield* open(toWeChat.location)
+      assert.strictEqual(back.status, 302, back.body)
+      assert.isTrue(back.location.startsWith(`${base}/accounts/${officialAccount!.appId}/login/done?code=`), back.location)
+      const done = yield* open(back.location)
+      assert.strictEqual(done.status, 200, done.body)
+      assert.match(done.body, /^logged in: Mock User \S+ \(o[\w-]+\)$/)
+      const replayed = yield* open(back.location)
+      assert.deepStrictEqual([replayed.status, replayed.body], [400, "this login is not one we started: log in again"])
+
+      // The Mini Program: its wx.login() code (issued by the mock) posted to the server.
+      const { code, openid } = yield* Effect.promise(() =>
+        mock.admin.jsCode({ componentAppId: component.appId, authorizerAppId: miniProgram!.appId })
+      )
+      const post = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }) }
+      const mini = yield* open(`${base}/accounts/${miniProgram!.appId}/mini-login`, post)
+      assert.deepStrictEqual([mini.status, JSON.parse(mini.body)], [200, { openid }], mini.body)
+      const miniAgain = yield* open(`${base}/accounts/${miniProgram!.appId}/mini-login`, post)
+      assert.strictEqual(miniAgain.status, 400, miniAgain.body)
+      assert.include(miniAgain.body, "errcode 40163")
+      assert.include(miniAgain.body, "call wx.login() in the Mini Program again")
+      assert.notInclude(miniAgain.body, code)
     }).pipe(Effect.scoped))
 })

@@ -17,6 +17,16 @@ export const checkAppId = (authorizerAppId: string, endpoint: string): Effect.Ef
     ? Effect.void
     : Effect.fail(new InvalidRequestError({ endpoint, reason: "InvalidAppId", detail: describeInvalid(authorizerAppId) }))
 
+/** Refuses an empty code or token (`what`) before anything is sent: WeChat would answer with an errcode that hides why. */
+export const checkNonEmpty = (
+  value: Redacted.Redacted<string>,
+  what: string,
+  endpoint: string
+): Effect.Effect<void, InvalidRequestError> =>
+  Redacted.value(value).trim() !== ""
+    ? Effect.void
+    : Effect.fail(new InvalidRequestError({ endpoint, reason: "EmptyValue", detail: `the ${what} is empty` }))
+
 /** Whether an error says the account no longer authorizes the component (61003). */
 export const isRevoked = (error: unknown): error is PermissionError =>
   error instanceof PermissionError && error.reason === "NotAuthorized"
