@@ -63,11 +63,20 @@ import {
 import { type AccountMessage, type AccountMessageError, fromXml } from "./AccountMessage.js"
 import { describeInvalid, isAppId } from "./AppId.js"
 import { maxHandlerBudget, statusOf as pushStatusOf } from "./ComponentPush.js"
-import { componentCrypto, type Delivery, openDelivery, readBody } from "./internal/delivery.js"
+import { componentCrypto, type Delivery as RawDelivery, openDelivery, readBody } from "./internal/delivery.js"
 import { maxLength } from "./internal/xml.js"
 import type * as MessageCrypto from "./MessageCrypto.js"
 import { type PassiveReply, toXml } from "./PassiveReply.js"
 import { WeChatClient } from "./WeChatClient.js"
+
+/**
+ * One delivery from WeChat, as any HTTP framework sees it: the query's
+ * parameters and the raw body.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Delivery = RawDelivery
 
 /**
  * A delivery that is not an account's message: parameters missing, a path
