@@ -9,6 +9,17 @@ import { program, WeChat } from "./fixtures/readme-account.js"
 const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
 const normalize = (text: string) => text.replace(/^export const main = \(\) => /gm, "").replace(/^export /gm, "").trim()
 
+describe("the README's programs, word for word", () => {
+  for (const marker of ["account-messages", "release-check"]) {
+    it(`shows the ${marker} program`, () => {
+      const at = readme.indexOf(`<!-- readme:${marker} -->`)
+      assert.isAbove(at, -1, `README.md has no <!-- readme:${marker} --> block`)
+      const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at))?.[1] ?? ""
+      assert.strictEqual(normalize(block), normalize(readFileSync(new URL(`./fixtures/readme-${marker}.ts`, import.meta.url), "utf8")))
+    })
+  }
+})
+
 describe("the README's account program", () => {
   it("is shown word for word", () => {
     const at = readme.indexOf("<!-- readme:account -->")
