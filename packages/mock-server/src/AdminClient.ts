@@ -6,7 +6,10 @@
 import type { Rule } from "./Faults.js"
 import type { Entry, Query } from "./Journal.js"
 import type { Stub, StubChanges, StubInput } from "./MockConfig.js"
+import type { Delivery, Fields } from "./internal/AccountMessages.js"
+import type { CustomerMessage } from "./internal/CustomerMessages.js"
 import type { PushRecord } from "./internal/Pusher.js"
+import type { Report } from "./internal/ReleaseCheck.js"
 import type { State } from "./internal/WeChatState.js"
 
 /**
@@ -66,6 +69,46 @@ export interface AdminClient {
    * answer 40001 from now on; the refresh token still gets a new one.
    */
   readonly invalidateToken: (componentAppId: string, authorizerAppId: string) => Promise<void>
+  /**
+   * A code as an Official Account's OAuth page gives it (5 minutes, single
+   * use), for the account's default user unless `openid` is given, scope
+   * `snsapi_base` unless given; the account must have authorized the component.
+   */
+  readonly oauthCode: (options: {
+    readonly componentAppId: string
+    readonly authorizerAppId: string
+    readonly openid?: string
+    readonly scope?: "snsapi_base" | "snsapi_userinfo"
+  }) => Promise<{ readonly code: string; readonly openid: string }>
+  /** A Mini Program's `wx.login` code (5 minutes, single use) for `jscode2session`, for the default user unless `openid` is given. */
+  readonly jsCode: (options: {
+    readonly componentAppId: string
+    readonly authorizerAppId: string
+    readonly openid?: string
+  }) => Promise<{ readonly code: string; readonly openid: string }>
+  /** Points the component's account messages at `messageUrl` (`$APPID$` for the account's appid), until the next reset. */
+  readonly setMessageUrl: (componentAppId: string, messageUrl: string) => Promise<void>
+  /**
+   * Pushes a message or event of an authorized account to the component's
+   * message URL, as WeChat does, and answers what came back (the reply
+   * verified and decrypted when it is encrypted). `message` holds WeChat's
+   * XML fields (`MsgType`, `Content`, `Event`, …); the mock sets
+   * `ToUserName`, and `FromUserName`, `CreateTime`, `MsgId` unless given.
+   */
+  readonly pushMessage: (componentAppId: string, authorizerAppId: string, message: Fields) => Promise<Delivery>
+  /** The customer-service messages accounts sent (`/cgi-bin/message/custom/send`), oldest first; one account's when given. */
+  readonly customerMessages: (authorizerAppId?: string) => Promise<ReadonlyArray<CustomerMessage>>
+  /**
+   * Runs WeChat's release check (全网发布) against the component's message
+   * URL: WeChat's test account (an Official Account by default) is authorized
+   * to the component and its user's messages are pushed; the report says, for
+   * each case, what was expected and what came back. `waitSeconds` (default
+   * 10, real time) bounds the wait for the customer-service message.
+   */
+  readonly releaseCheck: (
+    componentAppId: string,
+    options?: { readonly kind?: "officialAccount" | "miniProgram"; readonly waitSeconds?: number }
+  ) => Promise<Report>
   readonly stubs: Stubs
   /**
    * The mock's state. Each component's app secret, message token and
@@ -112,6 +155,14 @@ export const make = (url: string, options: { readonly token?: string } = {}): Ad
     revoke: (componentAppId, authorizerAppId) => call("DELETE", `/authorizations/${componentAppId}/${authorizerAppId}`),
     invalidateToken: (componentAppId, authorizerAppId) =>
       call("POST", `/authorizations/${componentAppId}/${authorizerAppId}/invalidate-token`),
+    oauthCode: (options) => call("POST", "/oauth-codes", options),
+    jsCode: (options) => call("POST", "/js-codes", options),
+    setMessageUrl: (appId, messageUrl) => call("PUT", `/components/${appId}/message-url`, { messageUrl }),
+    pushMessage: (componentAppId, authorizerAppId, message) =>
+      call("POST", `/components/${componentAppId}/messages`, { authorizerAppId, message }),
+    customerMessages: (authorizerAppId) =>
+      call("GET", authorizerAppId === undefined ? "/customer-messages" : `/customer-messages?authorizerAppId=${encodeURIComponent(authorizerAppId)}`),
+    releaseCheck: (componentAppId, options = {}) => call("POST", `/components/${componentAppId}/release-check`, options),
     stubs: {
       create: (stub) => call("POST", "/stubs", stub),
       list: (filter = {}) => {

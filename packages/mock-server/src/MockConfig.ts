@@ -46,6 +46,14 @@ export const defaultQuotas: Readonly<Partial<Record<Endpoint, number>>> = {
 }
 
 /**
+ * A component's `messageUrl` for one account: `$APPID$` replaced by its appid.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const messageUrlFor = (messageUrl: string, authorizerAppId: string): string => messageUrl.replaceAll("$APPID$", authorizerAppId)
+
+/**
  * A component the mock serves.
  *
  * @since 0.1.0
@@ -59,6 +67,14 @@ export const Component = Schema.Struct({
   encodingAesKey: Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9]{43}$/, { message: () => "43 letters and digits" })),
   /** Where verify tickets and authorization events are pushed. */
   pushUrl: Schema.optionalWith(Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, { message: () => "an absolute http(s) URL" })), {
+    exact: true
+  }),
+  /**
+   * Where the messages and events of the component's authorized accounts are
+   * pushed (WeChat's "消息与事件接收URL"): `$APPID$` stands for the account's
+   * appid. On this machine, or on a host in `pushHosts`, as `pushUrl`.
+   */
+  messageUrl: Schema.optionalWith(Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, { message: () => "an absolute http(s) URL" })), {
     exact: true
   }),
   /** Caller IPs allowed; any when absent. */
@@ -304,10 +320,13 @@ export const MockConfig = Schema.Struct({
    */
   pushHosts: Schema.optionalWith(Schema.Array(Schema.NonEmptyString), { default: () => [], exact: true })
 }).pipe(Schema.filter((config) =>
-  config.components.flatMap((component, i) => {
-    const refused = component.pushUrl === undefined ? undefined : Guard.pushRefusal(component.pushUrl, config.pushHosts)
-    return refused === undefined ? [] : [{ path: ["components", i, "pushUrl"], message: refused }]
-  })
+  config.components.flatMap((component, i) =>
+    (["pushUrl", "messageUrl"] as const).flatMap((field) => {
+      const url = component[field]
+      const refused = url === undefined ? undefined : Guard.pushRefusal(messageUrlFor(url, component.appId), config.pushHosts)
+      return refused === undefined ? [] : [{ path: ["components", i, field], message: refused }]
+    })
+  )
 ))
 
 /**

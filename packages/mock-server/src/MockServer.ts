@@ -1,9 +1,10 @@
 /**
  * The mock WeChat as an HTTP server. WeChat's endpoints
- * (`/cgi-bin/component/…`) and every other GET or POST outside the admin API
- * and the authorization pages, an account's call to an Official Account or
- * Mini Program API (`?access_token=`, answered by a stub, a built-in answer or
- * WeChat's 40066), are answered straight from `node:http`. json-server's
+ * (`/cgi-bin/component/…`), an account's user logging in
+ * (`/connect/oauth2/authorize`, `/sns/…`) and every other GET or POST outside
+ * the admin API and the authorization pages, an account's call to an Official
+ * Account or Mini Program API (`?access_token=`, answered by a stub, a
+ * built-in answer or WeChat's 40066), are answered straight from `node:http`. json-server's
  * Express app carries the rest: the authorization pages
  * (`/cgi-bin/componentloginpage`, `/wxaopen/safe/bindcomponent`), the admin
  * API (`/__admin/…`), json-server's router showing the state, read only, under
@@ -33,9 +34,13 @@ import * as Faults from "./Faults.js"
 import * as Journal from "./Journal.js"
 import * as MockConfig from "./MockConfig.js"
 import * as AccountApi from "./internal/AccountApi.js"
+import * as AccountMessages from "./internal/AccountMessages.js"
 import * as Page from "./internal/AuthorizationPage.js"
+import * as CustomerMessages from "./internal/CustomerMessages.js"
 import * as Guard from "./internal/Guard.js"
 import * as Pusher from "./internal/Pusher.js"
+import * as ReleaseCheck from "./internal/ReleaseCheck.js"
+import * as UserLogin from "./internal/UserLogin.js"
 import * as WeChatState from "./internal/WeChatState.js"
 
 /**
@@ -154,6 +159,9 @@ interface Reply {
   readonly body: unknown
 }
 
+// The customer-service API: the mock keeps what accounts send through it.
+const customerSendPath = "/cgi-bin/message/custom/send"
+
 // Paths under /sns/ take a user's OAuth token or a component token, not an account's: no account check applies there.
 const isAccountCall = (path: string) => !path.startsWith("/sns/")
 
@@ -247,6 +255,10 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   const faults = Faults.make()
   const journal = Journal.make(config.journalLimit)
   const pusher = Pusher.make({ config, state, clock })
+  const userLogin = UserLogin.make(state, clock)
+  const messages = AccountMessages.make({ config, state, clock })
+  const customerMessages = CustomerMessages.make(clock)
+  const releaseCheck = ReleaseCheck.make({ state, messages, customerMessages })
   const router = jsonServer.router(state.state as unknown as object)
   // json-server answers through `render` (JSONP when asked): here, JSON only, and the secrets hidden unless asked for.
   renderWith(router, (req, res, data) => sendJson(res, req.headers[revealHeader] === "secrets" ? data : hideSecrets(data), res.statusCode))
@@ -271,6 +283,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
 
   const tick = () => {
     state.prune()
+    userLogin.prune()
     return Promise.all(pusher.tick())
   }
   const delays = new Set<NodeJS.Timeout>()
@@ -378,13 +391,19 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     const method = req.method ?? ""
     const { path, search } = splitUrl(req.url ?? "/")
     const query = Object.fromEntries(new URLSearchParams(search))
-    serve(req, res, body, { endpoint: path, path, query }, () => {
-      if (isAccountCall(path)) {
-        const checked = state.accountCall({ path, query, ip: ipOf(req) })
-        if ("refused" in checked) return { status: 200, body: checked.refused }
-      }
+    serve(req, res, body, { endpoint: path, path, query }, (json) => {
+      const login = userLogin.answer(path, query)
+      if (login !== undefined) return { status: 200, body: login }
+      const checked = isAccountCall(path) ? state.accountCall({ path, query, ip: ipOf(req) }) : undefined
+      if (checked !== undefined && "refused" in checked) return { status: 200, body: checked.refused }
       const stub = findStub(method, path)
       if (stub !== undefined) return { status: stub.status, body: stub.body }
+      if (path === customerSendPath && checked !== undefined) {
+        return {
+          status: 200,
+          body: method === "POST" ? customerMessages.send(checked.componentAppId, checked.account.appId, json) : WeChatState.error(43002)
+        }
+      }
       return { status: 200, body: AccountApi.builtIn(method, path) ?? AccountApi.noAnswer(method, path) }
     })
   }
@@ -471,6 +490,8 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       faults.clear()
       journal.clear()
       pusher.reset()
+      userLogin.reset()
+      customerMessages.reset()
       await tick()
       sendJson(res, { ok: true })
     },
@@ -493,6 +514,49 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       sendJson(res, { ok: true })
     },
     "GET /pushes": (_, res) => sendJson(res, pusher.list()),
+    "PUT /components/:appId/message-url": (req, res, body) => {
+      const messageUrl = (parseJson(body) as { messageUrl?: unknown } | undefined)?.messageUrl
+      const found = state.state.components.find((c) => c.appId === req.params?.appId)
+      if (found === undefined) return sendJson(res, { error: "unknown component" }, 404)
+      if (typeof messageUrl !== "string") return sendJson(res, { error: "messageUrl must be an absolute http(s) URL" }, 400)
+      const refused = Guard.pushRefusal(MockConfig.messageUrlFor(messageUrl, found.appId), config.pushHosts)
+      if (refused !== undefined) return sendJson(res, { error: refused.replace(/^pushUrl/, "messageUrl") }, 400)
+      ;(found as { messageUrl?: string }).messageUrl = messageUrl
+      sendJson(res, { ok: true })
+    },
+    "POST /components/:appId/messages": async (req, res, body) => {
+      const options = parseJson(body) as { authorizerAppId?: unknown; message?: unknown } | undefined
+      if (typeof options?.authorizerAppId !== "string") return sendJson(res, { error: "authorizerAppId is required" }, 400)
+      const refused = AccountMessages.fieldsRefusal(options.message)
+      if (refused !== undefined) return sendJson(res, { error: refused }, 400)
+      const delivery = await messages.deliver(req.params?.appId ?? "", options.authorizerAppId, options.message as AccountMessages.Fields)
+      return "refused" in delivery ? sendJson(res, { error: delivery.refused }, delivery.status) : sendJson(res, delivery)
+    },
+    "POST /components/:appId/release-check": async (req, res, body) => {
+      const options = (body === "" ? {} : parseJson(body)) as { kind?: unknown; waitSeconds?: unknown } | undefined
+      const kind = options?.kind ?? "officialAccount"
+      const waitSeconds = options?.waitSeconds ?? 10
+      if (kind !== "officialAccount" && kind !== "miniProgram") {
+        return sendJson(res, { error: "kind must be officialAccount or miniProgram" }, 400)
+      }
+      if (typeof waitSeconds !== "number" || !(waitSeconds >= 0 && waitSeconds <= ReleaseCheck.maxWaitSeconds)) {
+        return sendJson(res, { error: `waitSeconds must be a number from 0 to ${ReleaseCheck.maxWaitSeconds}` }, 400)
+      }
+      const report = await releaseCheck.run(req.params?.appId ?? "", { kind, waitSeconds })
+      return "refused" in report ? sendJson(res, { error: report.refused }, report.status) : sendJson(res, report)
+    },
+    "GET /customer-messages": (req, res) => {
+      const authorizerAppId = new URL(req.url ?? "/", "http://mock.invalid").searchParams.get("authorizerAppId") ?? undefined
+      sendJson(res, customerMessages.list(authorizerAppId))
+    },
+    "POST /oauth-codes": (_, res, body) => {
+      const issued = userLogin.issueOAuthCode((parseJson(body) ?? {}) as { componentAppId: unknown; authorizerAppId: unknown })
+      return "error" in issued ? sendJson(res, issued, 400) : sendJson(res, issued, 201)
+    },
+    "POST /js-codes": (_, res, body) => {
+      const issued = userLogin.issueJsCode((parseJson(body) ?? {}) as { componentAppId: unknown; authorizerAppId: unknown })
+      return "error" in issued ? sendJson(res, issued, 400) : sendJson(res, issued, 201)
+    },
     "POST /authorizations": async (_, res, body) => {
       const options = parseJson(body) as
         | { componentAppId?: unknown; authorizerAppId?: unknown; preAuthCode?: unknown; permissions?: unknown }
@@ -564,6 +628,16 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     res.writeHead(302, { location: Page.redirectTo(link.redirectUri, result.authorizationCode)!, "content-length": 0 })
     res.end()
   }
+  // An Official Account's OAuth page, for a component: the user agrees at once, and the browser goes back with a code.
+  const oauthPage: Handler = (req, res) => {
+    const { search } = splitUrl(req.url ?? "/")
+    const outcome = userLogin.authorize(new URLSearchParams(search))
+    if ("problem" in outcome) {
+      return send(res, 200, Page.errorPage(`${outcome.problem.code} ${outcome.problem.text}`), "text/html; charset=utf-8")
+    }
+    res.writeHead(302, { location: outcome.location, "content-length": 0 })
+    res.end()
+  }
   for (const path of ["/cgi-bin/componentloginpage", "/wxaopen/safe/bindcomponent"]) {
     app.get(path, route(showPage))
     app.post(path, route(confirm))
@@ -601,9 +675,11 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   // Express matched their routes before: case-insensitive, the pages with or without a trailing slash.
   const component = route(wechat)
   const account = route(accountApi)
+  const oauth = route(oauthPage)
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/"
     if (/^\/cgi-bin\/component\//i.test(url)) return component(req, res)
+    if (req.method === "GET" && /^\/connect\/oauth2\/authorize\/?(?:[?#]|$)/.test(url)) return oauth(req, res)
     // Every other GET or POST outside the admin API and the authorization pages is an account's call.
     const accountCall = (req.method === "GET" || req.method === "POST") && !/^\/__admin(?:[/?]|$)/.test(url) &&
       !/^\/(?:cgi-bin\/componentloginpage|wxaopen\/safe\/bindcomponent)\/?(?:[?#]|$)/i.test(url)
@@ -615,6 +691,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     for (const timer of delays) clearTimeout(timer)
     delays.clear()
     pusher.close()
+    messages.close()
   }
   return { dispatch, pusher, tick, close }
 }

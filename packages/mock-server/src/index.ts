@@ -59,6 +59,22 @@ export type { Entry as JournalEntry, Query as JournalQuery } from "./Journal.js"
  * @since 0.1.0
  */
 export type { Attempt as PushAttempt, PushRecord } from "./internal/Pusher.js"
+
+/**
+ * An account message pushed through the admin API and what came back, and
+ * a customer-service message an account sent, as the admin API shows them.
+ *
+ * @since 0.1.0
+ */
+export type { Delivery as MessageDelivery, Fields as MessageFields, Reply as MessageReply } from "./internal/AccountMessages.js"
+export type { CustomerMessage } from "./internal/CustomerMessages.js"
+
+/**
+ * The release check's report and its cases, as the admin API answers them.
+ *
+ * @since 0.1.0
+ */
+export type { Case as ReleaseCheckCase, Report as ReleaseCheckReport } from "./internal/ReleaseCheck.js"
 export type { State } from "./internal/WeChatState.js"
 
 /**

@@ -228,16 +228,16 @@ describe("account calls: the answers", () => {
     Effect.gen(function*() {
       const mock = yield* withMock()
       const { accessToken } = yield* authorizeAccount(mock, officialAccount.appId)
-      const answer = yield* accountCall(mock, "/cgi-bin/message/custom/send", { token: accessToken, body: { touser: "o1" } })
+      const answer = yield* accountCall(mock, "/cgi-bin/message/template/send", { token: accessToken, body: { touser: "o1" } })
       assert.strictEqual(answer.status, 200)
       assert.strictEqual(errcodeOf(answer.body), 40066)
-      assert.match(answer.body.errmsg, /^invalid url: the wxopen mock has no stub for POST \/cgi-bin\/message\/custom\/send and no built-in answer; add one with POST \/__admin\/stubs rid: /)
+      assert.match(answer.body.errmsg, /^invalid url: the wxopen mock has no stub for POST \/cgi-bin\/message\/template\/send and no built-in answer; add one with POST \/__admin\/stubs rid: /)
     }).pipe(Effect.scoped))
 
-  it.live("paths under /sns/ take no account token: a stub answers them as it is", () =>
+  it.live("paths under /sns/ the mock does not play take no account token: a stub answers them as it is", () =>
     Effect.gen(function*() {
       const mock = yield* withMock()
-      const path = "/sns/component/jscode2session"
+      const path = "/sns/jscode2session"
       assert.strictEqual(errcodeOf((yield* accountCall(mock, `${path}?appid=${miniProgram.appId}&js_code=c`)).body), 40066)
       yield* Effect.promise(() => mock.admin.stubs.create({ method: "GET", path, body: { openid: "o1", session_key: "k" } }))
       assert.deepStrictEqual((yield* accountCall(mock, `${path}?appid=${miniProgram.appId}&js_code=c`)).body, { openid: "o1", session_key: "k" })

@@ -170,18 +170,26 @@ export type Answer = Readonly<Record<string, unknown>>
 export const errmsgs: Readonly<Record<number, string>> = {
   [-1]: "system error",
   40001: "invalid credential, access_token is invalid or not latest",
+  40002: "invalid grant_type",
+  40003: "invalid openid",
+  40029: "invalid code",
+  40030: "invalid refresh_token",
+  40163: "code been used",
   40013: "invalid appid",
   40125: "invalid appsecret",
   41001: "access_token missing",
   41002: "appid missing",
   41004: "appsecret missing",
+  40008: "invalid message type",
   40066: "invalid url",
   40097: "invalid args",
   40170: "args count exceed count limit",
   41018: "missing component_appid",
   42001: "access_token expired",
+  42002: "refresh_token expired",
   43001: "require GET method",
   43002: "require POST method",
+  44004: "empty content",
   45009: "reach max api daily quota limit",
   45011: "api minute-quota reach limit  mustslower  retry next minute",
   47001: "data format error",
@@ -332,6 +340,25 @@ export const codes = (cap: number) => {
   }
 }
 
+/**
+ * WeChat's release-check test accounts (the first group of its documentation):
+ * they exist for every component, outside the configured authorizers, and
+ * the release check authorizes them.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const testAccounts: Readonly<Record<"officialAccount" | "miniProgram", AuthorizerProfile>> = {
+  officialAccount: withDefaults({
+    appId: "wx570bc396a51b8ff8",
+    name: "全网发布测试公众号",
+    type: "officialAccount",
+    serviceType: 2,
+    userName: "gh_3c884a361561"
+  }),
+  miniProgram: withDefaults({ appId: "wxd101a85aa106f53e", name: "全网发布测试小程序", type: "miniProgram", userName: "gh_8dad206e9538" })
+}
+
 const minute = 60_000
 /** The most accounts `api_get_authorizer_list` answers at once. */
 const maxListCount = 500
@@ -371,7 +398,13 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   let lastPrune = clock.now()
 
   const component = (appId: string) => state.components.find((c) => c.appId === appId)
-  const authorizer = (appId: string) => state.authorizers.find((a) => a.appId === appId)
+  const authorizer = (appId: string): AuthorizerProfile | undefined =>
+    state.authorizers.find((a) => a.appId === appId) ??
+      (appId === testAccounts.officialAccount.appId
+        ? testAccounts.officialAccount
+        : appId === testAccounts.miniProgram.appId
+        ? testAccounts.miniProgram
+        : undefined)
 
   const prune = (now: number = clock.now()) => {
     if (now - lastPrune < minute && now >= lastPrune) return
@@ -421,6 +454,12 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       // WeChat reads the token from the query string only; one sent in the body is an invalid credential.
       return "component_access_token" in (request.json as Record<string, unknown>) ? error(40001) : error(41001)
     }
+    return componentTokenRefusal(appId, token, now)
+  }
+
+  /** WeChat's error for a component access token of `appId` that is not (or no longer) valid. */
+  const componentTokenRefusal = (appId: string, token: string | undefined, now: number): Answer | undefined => {
+    if (token === undefined || token === "") return error(41001)
     const record = state.tokens[token]
     if (record === undefined || record.componentAppId !== appId) return error(40001)
     if (record.expiresAt <= now) return error(42001)
@@ -434,6 +473,14 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     const key = `${new Date(now).toISOString().slice(0, 10)}:${appId}:${endpoint}`
     const used = state.quota[key] ?? 0
     if (used >= limit) return error(45009)
+    state.quota[key] = used + 1
+    return undefined
+  }
+
+  const spendAccountQuota = (authorizerAppId: string, path: string, now: number): Answer | undefined => {
+    const key = `${new Date(now).toISOString().slice(0, 10)}:${authorizerAppId}:${path}`
+    const used = state.quota[key] ?? 0
+    if (used >= (config.apiQuotas[path] ?? defaultApiQuota)) return error(45009)
     state.quota[key] = used + 1
     return undefined
   }
@@ -642,6 +689,16 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     component,
     /** A pre-authorization code held, used or not. */
     preAuthCode: (code: string): CodeRecord | undefined => preAuthCodes.get(code),
+    /** WeChat's error for a component access token of `appId` that is missing or not valid now; `undefined` for a valid one. */
+    componentTokenRefusal: (appId: string, token: string | undefined): Answer | undefined =>
+      componentTokenRefusal(appId, token, clock.now()),
+    /** Counts a call of `path` against an account's daily quota for it; WeChat's 45009 past the quota. */
+    spendAccountQuota: (authorizerAppId: string, path: string): Answer | undefined =>
+      spendAccountQuota(authorizerAppId, path, clock.now()),
+    /** Whether `authorizerAppId` has authorized `componentAppId` now. */
+    isAuthorized: (componentAppId: string, authorizerAppId: string): boolean =>
+      state.authorizations[`${componentAppId}:${authorizerAppId}`] !== undefined,
+    authorizer,
     /** Answers one request to a WeChat endpoint. */
     answer: (request: Request): Answer => {
       const now = clock.now()
@@ -661,7 +718,9 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
      * whitelist, the permission set of the path, the account's daily quota for
      * it (counting the call). Answers the account, or WeChat's error.
      */
-    accountCall: (request: AccountRequest): { readonly account: AuthorizerProfile } | { readonly refused: Answer } => {
+    accountCall: (
+      request: AccountRequest
+    ): { readonly account: AuthorizerProfile; readonly componentAppId: string } | { readonly refused: Answer } => {
       const now = clock.now()
       prune(now)
       const checked = checkAccountToken(request.query.access_token, now)
@@ -677,11 +736,8 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       if (permission._tag === "NotGranted") {
         return { refused: error(61007, `${errmsgs[61007]} (funcscope_category ${permission.set} not granted)`) }
       }
-      const key = `${new Date(now).toISOString().slice(0, 10)}:${account.appId}:${request.path}`
-      const used = state.quota[key] ?? 0
-      if (used >= (config.apiQuotas[request.path] ?? defaultApiQuota)) return { refused: error(45009) }
-      state.quota[key] = used + 1
-      return { account }
+      const spent = spendAccountQuota(account.appId, request.path, now)
+      return spent === undefined ? { account, componentAppId: authorization.componentAppId } : { refused: spent }
     },
     /** A new verify ticket for a component, valid 12 hours from now. */
     issueTicket: (appId: string): { readonly ticket: string; readonly createdAt: number } => {
