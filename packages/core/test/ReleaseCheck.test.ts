@@ -12,6 +12,7 @@ import {
   makeStub,
   noRetries,
   openReply,
+  recordingTracer,
   sealMessage,
   settle,
   storeTicket,
@@ -132,6 +133,28 @@ describe("ReleaseCheck.handler", () => {
       yield* settle
       assert.strictEqual(stub.requests.length, 0)
     }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("the spans of the receiver and the background step name the accounts, never the code or a token", () => {
+    const { layer } = setup()
+    const tracer = recordingTracer()
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      yield* AccountPush.receive(testAccount, sealMessage(textXml(`QUERY_AUTH_CODE:${code}`)))
+      yield* settle
+      const names = tracer.spans.map((span) => span.name)
+      for (const name of ["AccountPush.receive", "ReleaseCheck.answerAuthCode", "Authorization.exchange", "CustomerMessage.sendText"]) {
+        assert.include(names, name)
+      }
+      const receive = tracer.spans.find((span) => span.name === "AccountPush.receive")!
+      assert.strictEqual(receive.attributes.get("wechat.authorizer_appid"), testAccount)
+      assert.strictEqual(receive.attributes.get("wechat.msg_type"), "text")
+      for (const span of tracer.spans) {
+        for (const value of span.attributes.values()) {
+          for (const secret of [code, "at-test-account", "rt-test-account", "token-1"]) assert.notInclude(String(value), secret, span.name)
+        }
+      }
+    }).pipe(Effect.provide(Layer.merge(layer, tracer.layer)))
   })
 
   it("knows the test accounts of all five groups WeChat documents", () => {
