@@ -14,7 +14,7 @@ import {
   TokenStore,
   WeChatClient
 } from "@wxopen/core"
-import { Effect, Layer, Redacted, Schedule } from "effect"
+import { Effect, Layer, Redacted, Schedule, type Scope } from "effect"
 import { createServer } from "node:http"
 import type * as MockServer from "../src/MockServer.js"
 import { appId, component, miniProgram, officialAccount, withMock } from "./utils.js"
@@ -23,7 +23,7 @@ import { appId, component, miniProgram, officialAccount, withMock } from "./util
 // encrypted replies must verify at the mock, and the mock's release check must pass against ReleaseCheck.handler.
 
 /** The mock, and a platform serving the accounts' message URL with `onMessage`, the mock pointed at it. */
-const setup = <R>(onMessage: AccountPush.Options<R>["onMessage"]) =>
+const setup = (onMessage: ReleaseCheck.Handler<ReleaseCheck.Requirements | Scope.Scope>) =>
   Effect.gen(function*() {
     const mock = yield* withMock()
     const services = AuthorizerToken.layer.pipe(
@@ -42,11 +42,11 @@ const setup = <R>(onMessage: AccountPush.Options<R>["onMessage"]) =>
     const platform = HttpRouter.empty.pipe(
       HttpRouter.post("/wechat/accounts/:appid/messages", AccountPush.httpApp),
       HttpServer.serve(),
-      Layer.provide(AccountPush.layer(onMessage === undefined ? {} : { onMessage } as AccountPush.Options<R>)),
+      Layer.provide(AccountPush.layer({ onMessage })),
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
       Layer.provideMerge(services)
     )
-    const context = yield* Layer.build(platform as Layer.Layer<HttpServer.HttpServer | TokenStore.TokenStore | ComponentToken.ComponentToken | WeChatClient.WeChatClient>)
+    const context = yield* Layer.build(platform)
     const address = (yield* HttpServer.HttpServer.pipe(Effect.provide(context))).address
     const port = address._tag === "TcpAddress" ? address.port : 0
     yield* Effect.promise(() => mock.admin.setMessageUrl(appId, `http://127.0.0.1:${port}/wechat/accounts/$APPID$/messages`))
