@@ -53,12 +53,11 @@ import {
   Option,
   Redacted,
   Schema,
-  type Scope,
-  Stream
+  type Scope
 } from "effect"
 import * as Authorization from "./Authorization.js"
 import type { ComponentToken, ComponentTokenError } from "./ComponentToken.js"
-import { openEnvelope } from "./internal/envelope.js"
+import { componentCrypto, type Delivery as RawDelivery, openDelivery, readBody } from "./internal/delivery.js"
 import { maxLength } from "./internal/xml.js"
 import * as MessageCrypto from "./MessageCrypto.js"
 import { fromXml, type PushEvent, type PushEventError } from "./PushEvent.js"
@@ -67,17 +66,13 @@ import { endpoint, WeChatClient } from "./WeChatClient.js"
 import type { WeChatError } from "./WeChatError.js"
 
 /**
- * One delivery from WeChat, as any HTTP framework sees it.
+ * One delivery from WeChat, as any HTTP framework sees it: the query's
+ * parameters and the raw body.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Delivery {
-  /** The query string's parameters; `timestamp`, `nonce` and `msg_signature` are read. */
-  readonly query: URLSearchParams | Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
-  /** The raw body, as received. */
-  readonly body: string
-}
+export type Delivery = RawDelivery
 
 /**
  * A delivery that is not a push: parameters missing, or a body that is not
@@ -219,11 +214,6 @@ export const maxHandlerBudget: Duration.Duration = Duration.seconds(4)
  */
 export const storeTimeout: Duration.Duration = Duration.seconds(1)
 
-const param = (query: Delivery["query"], name: string): string | undefined => {
-  const value = query instanceof URLSearchParams ? query.get(name) : query[name]
-  return (typeof value === "string" ? value : value?.[0]) ?? undefined
-}
-
 /**
  * Builds the receiver; needs the message token and EncodingAESKey in the
  * component's configuration. Handlers left running past their budget live in
@@ -251,39 +241,10 @@ export const make = <R = never>(
         ConfigError.InvalidData(["handlerBudget"], `at most ${Duration.format(maxHandlerBudget)}: WeChat waits 5 seconds for its answer`)
       )
     }
-    if (Option.isNone(config.messageToken) || Option.isNone(config.encodingAesKey)) {
-      return yield* Effect.fail(
-        ConfigError.MissingData(
-          ["messageToken"],
-          "receiving pushes needs the message token and the EncodingAESKey (WXOPEN_COMPONENT_TOKEN, WXOPEN_COMPONENT_ENCODING_AES_KEY)"
-        )
-      )
-    }
-    const crypto = yield* Either.mapLeft(
-      MessageCrypto.make({
-        appId: config.appId,
-        token: config.messageToken.value,
-        encodingAesKey: config.encodingAesKey.value
-      }),
-      (error) => ConfigError.InvalidData(["encodingAesKey"], error.message)
-    )
+    const crypto = yield* componentCrypto(config)
 
-    // The envelope is not parsed: its one Encrypt is found by a scan and its signature checked before anything
-    // is decrypted or parsed, so that a forged body costs little however it is written.
-    const open = (delivery: Delivery): Either.Either<string, ComponentPushError | MessageCrypto.MessageCryptoError> => {
-      const [timestamp, nonce, signature] = ["timestamp", "nonce", "msg_signature"].map((name) => param(delivery.query, name))
-      if (timestamp === undefined || nonce === undefined || signature === undefined) {
-        return Either.left(
-          new ComponentPushError({ reason: "MissingParameter", detail: "the query needs timestamp, nonce and msg_signature" })
-        )
-      }
-      return openEnvelope(
-        crypto,
-        { timestamp, nonce, signature },
-        delivery.body,
-        (detail) => new ComponentPushError({ reason: "MalformedEnvelope", detail })
-      )
-    }
+    const open = (delivery: Delivery) =>
+      openDelivery(crypto, delivery, (reason, detail) => new ComponentPushError({ reason, detail }))
 
     // A creation time ahead of our clock counts as now: a ticket dated in the future would otherwise
     // outrank every later push, and never grow old.
@@ -425,25 +386,6 @@ export const receive = (delivery: Delivery): Effect.Effect<PushEvent, ReceiveErr
  * @category constants
  */
 export const maxBodySize: number = maxLength
-
-// The body up to maxBodySize bytes, or None past it. A declared length over the limit is refused without reading
-// (the HTTP server discards the body); a body of unknown length is read to its end and what is past the limit
-// dropped, never kept. Either way the client gets its answer, where stopping mid-body would close the connection
-// under it.
-const readBody = (request: HttpServerRequest.HttpServerRequest) => {
-  const declared = request.headers["content-length"]
-  if (declared !== undefined && Number(declared) > maxBodySize) return Effect.succeed(Option.none<string>())
-  return request.stream.pipe(
-    Stream.runFold({ chunks: [] as Array<Uint8Array>, bytes: 0 }, (read, chunk) => {
-      read.bytes += chunk.length
-      if (read.bytes <= maxBodySize) read.chunks.push(chunk)
-      return read
-    }),
-    Effect.map(({ bytes, chunks }) =>
-      bytes > maxBodySize ? Option.none<string>() : Option.some(Buffer.concat(chunks).toString("utf8"))
-    )
-  )
-}
 
 /**
  * The receiver as an `@effect/platform` HTTP app, for a `POST` route: answers

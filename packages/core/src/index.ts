@@ -6,6 +6,20 @@
  */
 
 /**
+ * The messages and events of authorized accounts, decoded.
+ *
+ * @since 0.1.0
+ */
+export * as AccountMessage from "./AccountMessage.js"
+
+/**
+ * The receiver of authorized accounts' messages and events, with passive replies.
+ *
+ * @since 0.1.0
+ */
+export * as AccountPush from "./AccountPush.js"
+
+/**
  * The form of a WeChat appid (`wx` and 16 lowercase hexadecimal characters), checked
  * where an appid enters wxopen.
  *
@@ -77,6 +91,13 @@ export * as ComponentPush from "./ComponentPush.js"
 export * as ComponentToken from "./ComponentToken.js"
 
 /**
+ * Customer-service messages (custom/send), as an account.
+ *
+ * @since 0.1.0
+ */
+export * as CustomerMessage from "./CustomerMessage.js"
+
+/**
  * WeChat's message encryption (WXBizMsgCrypt), both ways.
  *
  * @since 0.1.0
@@ -91,6 +112,13 @@ export * as MessageCrypto from "./MessageCrypto.js"
 export * as MiniProgramSession from "./MiniProgramSession.js"
 
 /**
+ * Passive replies to an account's messages: text, image, voice, video, music, news.
+ *
+ * @since 0.1.0
+ */
+export * as PassiveReply from "./PassiveReply.js"
+
+/**
  * Fresh, never cached, pre-authorization codes.
  *
  * @since 0.1.0
@@ -103,6 +131,13 @@ export * as PreAuthCode from "./PreAuthCode.js"
  * @since 0.1.0
  */
 export * as PushEvent from "./PushEvent.js"
+
+/**
+ * WeChat's release check (全网发布): the answers its test accounts expect.
+ *
+ * @since 0.1.0
+ */
+export * as ReleaseCheck from "./ReleaseCheck.js"
 
 /**
  * The retry policy, a replaceable `Schedule`.

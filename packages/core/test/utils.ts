@@ -1,4 +1,5 @@
 import * as HttpClient from "@effect/platform/HttpClient"
+import { assert } from "@effect/vitest"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -8,6 +9,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as ComponentConfig from "../src/ComponentConfig.js"
 import * as ComponentToken from "../src/ComponentToken.js"
+import { parseFields } from "../src/internal/xml.js"
 import * as MessageCrypto from "../src/MessageCrypto.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as TokenStore from "../src/TokenStore.js"
@@ -322,4 +324,42 @@ export const makeCapture = () => {
     tracing.layer
   )
   return { texts, spans: tracing.spans, layer }
+}
+
+/** An account that authorized the test component. */
+export const account = "wxfedcba9876543210"
+
+/** An account's message as WeChat sends it: sealed for the component, in an envelope with ToUserName. */
+export const sealMessage = (xml: string, options: Parameters<typeof seal>[1] = {}) => {
+  const sealed = seal(xml, options)
+  return { query: sealed.query, body: sealed.body.replace(/<AppId>.*?<\/AppId>/, "<ToUserName><![CDATA[gh_account]]></ToUserName>") }
+}
+
+/** A user's text message to the account. */
+export const textXml = (content: string) =>
+  `<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[o-user-1]]></FromUserName>` +
+  `<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content>` +
+  `<MsgId>1</MsgId></xml>`
+
+/** An event of the account. */
+export const eventXml = (event: string) =>
+  `<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[o-user-1]]></FromUserName>` +
+  `<CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[${event}]]></Event></xml>`
+
+/** The test component's crypto. */
+export const componentCrypto = Either.getOrThrow(
+  MessageCrypto.make({ appId, token: Redacted.make(messageToken), encodingAesKey: Redacted.make(encodingAesKey) })
+)
+
+/** A reply envelope opened as WeChat would: the signature over its own timestamp and nonce, then decrypted and read. */
+export const openReply = (body: string) => {
+  const envelope = Either.getOrThrow(parseFields(body)) as Record<string, string>
+  assert.deepStrictEqual(Object.keys(envelope), ["Encrypt", "MsgSignature", "TimeStamp", "Nonce"])
+  const plain = componentCrypto.open({
+    signature: envelope.MsgSignature!,
+    timestamp: envelope.TimeStamp!,
+    nonce: envelope.Nonce!,
+    encrypted: envelope.Encrypt!
+  })
+  return { envelope, reply: Either.getOrThrow(parseFields(Either.getOrThrow(plain))) as Record<string, any> }
 }

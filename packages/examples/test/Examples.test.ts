@@ -102,6 +102,24 @@ describe("the examples, against the embedded mock", () => {
       assert.match(stdout, /Mock Coffee's tokens stored: refresh token <redacted/)
     }))
 
+  it.live("release-check: the platform passes every case of the mock's release check, and exit 0", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* run("release-check")
+      const output = `${stdout}\n${stderr}`
+      assert.strictEqual(code, 0, output)
+      assert.match(stdout, /release check as officialAccount: passed \(test account wx570bc396a51b8ff8\)/, output)
+      assert.match(stdout, /release check as miniProgram: passed \(test account wxd101a85aa106f53e\)/, output)
+      const cases = lines(stdout).filter((line) => /^ {2}[✔✘] /.test(line))
+      assert.deepStrictEqual(cases.map((line) => line.replace(/: answered in \d+ ms$/, "")), [
+        "  ✔ text: TESTCOMPONENT_MSG_TYPE_TEXT",
+        "  ✔ api: QUERY_AUTH_CODE",
+        "  ✔ event: LOCATION",
+        "  ✔ api: QUERY_AUTH_CODE"
+      ], output)
+      // The authorization code never shows: not in a case, not in a log line.
+      assert.notMatch(stdout, /queryauthcode@@@|ticket@@@/, output)
+    }))
+
   it.live("error-handling: each fault as its typed error, and exit 0", () =>
     Effect.gen(function*() {
       const { code, stderr, stdout } = yield* run("error-handling")

@@ -7,8 +7,9 @@
  * writes (processing instructions, thousands of elements, deep nesting). What
  * is decrypted is parsed afterwards, by the caller, with `xml.ts`.
  *
- * The component's event URL uses it (`ComponentPush`), and so will the
- * accounts' message URL, which WeChat signs and encrypts the same way.
+ * The component's event URL uses it (`ComponentPush`), and so does the
+ * accounts' message URL (`AccountPush`), which WeChat signs and encrypts the
+ * same way (both through `delivery.ts`).
  */
 import { Either } from "effect"
 import type { MessageCrypto, MessageCryptoError } from "../MessageCrypto.js"
