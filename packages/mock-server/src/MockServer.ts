@@ -319,7 +319,12 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
         endpoint: call.endpoint,
         query: call.query,
         // Kept whole up to 4 KiB: past that, only its length, so that the journal's memory stays bounded in bytes too.
-        body: json === undefined || body.length > 4096 ? { characters: body.length } : json,
+        // The customer-service API's text may carry an authorization code (the release check's `<code>_from_api`).
+        body: json === undefined || body.length > 4096
+          ? { characters: body.length }
+          : call.path === customerSendPath
+          ? CustomerMessages.maskAuthCodes(json)
+          : json,
         status,
         errcode,
         fault

@@ -87,6 +87,21 @@ describe("release check", () => {
       assert.strictEqual((yield* Effect.promise(() => mock.admin.customerMessages("wx570bc396a51b8ff8"))).length, 1)
     }).pipe(Effect.scoped))
 
+  it.live("the code in the customer-service text shows masked in the journal and the admin list", () =>
+    Effect.gen(function*() {
+      const { mock, platform } = yield* setUp()
+      const report = yield* Effect.promise(() => mock.admin.releaseCheck(appId, { kind: "miniProgram" }))
+      assert.isTrue(report.passed, JSON.stringify(report, null, 2))
+      const code = platform.received[0]!.fields.Content!.slice("QUERY_AUTH_CODE:".length)
+      assert.match(code, /^queryauthcode@@@/)
+      const [entry] = yield* Effect.promise(() => mock.admin.journal({ endpoint: "/cgi-bin/message/custom/send" }))
+      assert.deepStrictEqual((entry!.body as { text: unknown }).text, { content: "***_from_api" })
+      const [sent] = yield* Effect.promise(() => mock.admin.customerMessages(report.authorizerAppId))
+      assert.deepStrictEqual(sent!.body.text, { content: "***_from_api" })
+      const everything = JSON.stringify(yield* Effect.promise(() => Promise.all([mock.admin.journal(), mock.admin.customerMessages()])))
+      assert.notInclude(everything, code)
+    }).pipe(Effect.scoped))
+
   it.live("the Mini Program's check is the customer-service case, and passes", () =>
     Effect.gen(function*() {
       const { mock, platform } = yield* setUp()

@@ -130,17 +130,17 @@ export const make = (options: {
     }
     const deadline = Date.now() + waitSeconds * 1000
     const sent = () =>
-      customerMessages.since(firstId - 1).filter((m) => m.componentAppId === componentAppId && m.authorizerAppId === authorizerAppId)
-    const matching = () =>
-      sent().find((m) =>
-        m.touser === openid && m.msgtype === "text" && (m.body.text as { content?: unknown } | undefined)?.content === `${code}_from_api`
+      customerMessages.since(firstId - 1).filter(({ message: m }) =>
+        m.componentAppId === componentAppId && m.authorizerAppId === authorizerAppId
       )
+    const matching = () =>
+      sent().find(({ message: m, text }) => m.touser === openid && m.msgtype === "text" && text === `${code}_from_api`)
     const exchanged = () => state.state.authCodes[code]?.usedAt !== undefined
     while (Date.now() < deadline && !(exchanged() && matching() !== undefined)) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    const messagesSent = sent().map((m) =>
-      `${m.msgtype} to ${m.touser}${m.msgtype === "text" ? `: ${JSON.stringify(mask(String((m.body.text as { content?: unknown }).content)))}` : ""}`
+    const messagesSent = sent().map(({ message: m, text }) =>
+      `${m.msgtype} to ${m.touser}${text === undefined ? "" : `: ${JSON.stringify(mask(text))}`}`
     )
     const received = `${answer}; ${exchanged() ? "the code exchanged" : "the code not exchanged"}; ` +
       (messagesSent.length === 0 ? "no customer-service message" : `customer-service messages: ${messagesSent.join(", ")}`)
