@@ -151,6 +151,56 @@ describe("account messages", () => {
     }).pipe(Effect.scoped))
 })
 
+describe("push destinations", () => {
+  it.live("a URL with a fragment or whitespace is refused, in the configuration and by PUT message-url and push-url", () =>
+    Effect.gen(function*() {
+      for (const field of ["messageUrl", "pushUrl"] as const) {
+        for (const url of ["http://127.0.0.1:9/m/$APPID$?x=1#frag", "http://127.0.0.1:9/m/$APPID$ x"]) {
+          const started = yield* Effect.promise(() =>
+            MockServer.start({ config: { ...defaults, components: [{ ...component, [field]: url }] } })
+              .then((mock) => mock.close().then(() => "started"), (error: Error) => error.message)
+          )
+          assert.match(started, new RegExp(`components\\.0\\.${field}: an absolute http\\(s\\) URL, without whitespace or a fragment`))
+        }
+      }
+      const mock = yield* withMock()
+      for (const url of ["http://127.0.0.1:9/m/$APPID$?x=1#frag", "http://127.0.0.1:9/m/$APPID$ x"]) {
+        assert.match(
+          yield* adminError(mock.admin.setMessageUrl(appId, url)),
+          /HTTP 400 .*messageUrl must be an absolute http\(s\) URL, without whitespace or a fragment/
+        )
+        assert.match(
+          yield* adminError(mock.admin.setPushUrl(appId, url.replace("$APPID$", "p"))),
+          /HTTP 400 .*pushUrl must be an absolute http\(s\) URL, without whitespace or a fragment/
+        )
+      }
+      const state = yield* Effect.promise(() => mock.admin.state())
+      assert.isUndefined((state.components[0] as { messageUrl?: string }).messageUrl)
+      assert.isUndefined((state.components[0] as { pushUrl?: string }).pushUrl)
+    }).pipe(Effect.scoped))
+
+  it.live("a message URL with a query string gets the signature's parameters after it, once", () =>
+    Effect.gen(function*() {
+      const platform = yield* startPlatform(() => ({ raw: "success" }))
+      const mock = yield* withMock({ components: [{ ...component, messageUrl: `${platform.messageUrl}?x=1&` }] })
+      yield* authorizeAccount(mock, officialAccount.appId)
+      const push = () => Effect.promise(() => mock.admin.pushMessage(appId, officialAccount.appId, { MsgType: "event", Event: "subscribe" }))
+      yield* push()
+      yield* Effect.promise(() => mock.admin.setMessageUrl(appId, `${platform.messageUrl}?x=1`))
+      yield* push()
+      yield* Effect.promise(() => mock.admin.setMessageUrl(appId, `${platform.messageUrl}?`))
+      yield* push()
+      const searches = platform.received.map((r) => r.search)
+      assert.match(searches[0]!, /^\?x=1&signature=[0-9a-f]{40}&timestamp=/)
+      assert.match(searches[1]!, /^\?x=1&signature=[0-9a-f]{40}&timestamp=/)
+      assert.match(searches[2]!, /^\?signature=[0-9a-f]{40}&timestamp=/)
+      for (const received of platform.received) {
+        assert.isUndefined(received.error)
+        assert.strictEqual(received.query.get("encrypt_type"), "aes")
+      }
+    }).pipe(Effect.scoped))
+})
+
 describe("customer-service messages", () => {
   it.live("an account's message is checked, kept, and listed by the admin API", () =>
     Effect.gen(function*() {

@@ -173,7 +173,7 @@ export const make = (options: {
     const controller = new AbortController()
     inFlight.add(controller)
     try {
-      const response = await fetch(`${url}${url.includes("?") ? "&" : "?"}${query}`, {
+      const response = await fetch(Guard.withQuery(url, query), {
         method: "POST",
         // A redirect is an answer, not a new destination.
         redirect: "manual",

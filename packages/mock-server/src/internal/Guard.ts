@@ -117,3 +117,21 @@ export const pushRefusal = (url: string, pushHosts: ReadonlyArray<string>): stri
   return `pushes go only to this machine (localhost, 127.0.0.1, [::1]) or to a host named in the configuration's pushHosts; ` +
     `${JSON.stringify(hostname)} is neither`
 }
+
+/** What a push destination (`pushUrl`, `messageUrl`) looks like: http(s), no whitespace, no fragment. */
+export const destinationPattern = /^https?:\/\/[^\s#]+$/
+
+/** The sentence for a destination that does not match {@link destinationPattern}. */
+export const destinationShape = "an absolute http(s) URL, without whitespace or a fragment (#…: the signature's query would follow it and never reach the platform)"
+
+/**
+ * Why a push destination set at run time (`field`, `$APPID$` already
+ * replaced for a message URL) is refused, or `undefined`: the configuration's
+ * rule, its {@link destinationPattern} and {@link pushRefusal}.
+ */
+export const destinationRefusal = (field: "pushUrl" | "messageUrl", url: string, pushHosts: ReadonlyArray<string>): string | undefined =>
+  destinationPattern.test(url) ? pushRefusal(url, pushHosts)?.replace(/^pushUrl/, field) : `${field} must be ${destinationShape}`
+
+/** `url` with `query` appended: after `?` when it has no query, after `&` when it has one (none doubled). */
+export const withQuery = (url: string, query: URLSearchParams): string =>
+  `${url}${!url.includes("?") ? "?" : url.endsWith("?") || url.endsWith("&") ? "" : "&"}${query}`

@@ -111,7 +111,7 @@ export const make = (options: {
         encrypt_type: "aes",
         msg_signature: crypto.sign(timestamp, nonce, encrypted)
       })
-      const url = `${pushUrl}${pushUrl.includes("?") ? "&" : "?"}${query}`
+      const url = Guard.withQuery(pushUrl, query)
       const body = `<xml><AppId><![CDATA[${c.appId}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`
       const at = new Date().toISOString()
       // Checked at every attempt, whatever set the URL: a push never leaves for a host the configuration does not name.
