@@ -5,7 +5,7 @@ import * as Crypto from "node:crypto"
 import * as MockServer from "../src/MockServer.js"
 import { defaults } from "../src/MockConfig.js"
 import { crypto, startPlatform, textReply } from "./platform.js"
-import { accountCall, appId, authorizeAccount, component, errcodeOf, miniProgram, officialAccount, withMock } from "./utils.js"
+import { accountCall, appId, authorizeAccount, component, errcodeOf, miniProgram, officialAccount, startReceiver, withMock } from "./utils.js"
 
 const adminError = (work: Promise<unknown>) =>
   Effect.promise(() => work.then(() => "succeeded", (error: Error) => error.message))
@@ -148,6 +148,35 @@ describe("account messages", () => {
       assert.strictEqual(yield* adminError(mock.admin.setMessageUrl(appId, "http://platform.internal/$APPID$/callback")), "succeeded")
       const state = yield* Effect.promise(() => mock.admin.state())
       assert.strictEqual((state.components[0] as { messageUrl?: string }).messageUrl, "http://platform.internal/$APPID$/callback")
+    }).pipe(Effect.scoped))
+})
+
+describe("large answers", () => {
+  it.live("of a 5 MB answer the mock reads 64 KiB, keeps those, and reports the cut; 64 KiB exactly is read whole", () =>
+    Effect.gen(function*() {
+      let size = 5 * 1024 * 1024
+      const platform = yield* startPlatform(() => ({ raw: "x".repeat(size) }))
+      const mock = yield* withMock({ components: [{ ...component, messageUrl: platform.messageUrl }] })
+      yield* authorizeAccount(mock, officialAccount.appId)
+      const push = () => Effect.promise(() => mock.admin.pushMessage(appId, officialAccount.appId, { MsgType: "event", Event: "subscribe" }))
+      const delivery = yield* push()
+      assert.strictEqual(delivery.status, 200)
+      assert.strictEqual(delivery.bodyTruncated, true)
+      assert.strictEqual(delivery.body, "x".repeat(64 * 1024))
+      assert.deepStrictEqual(delivery.reply, { kind: "other", error: "the answer is longer than 64 KiB: the mock read no further" })
+      size = 64 * 1024
+      const whole = yield* push()
+      assert.isUndefined(whole.bodyTruncated)
+      assert.strictEqual(whole.body?.length, 64 * 1024)
+    }).pipe(Effect.scoped))
+
+  it.live("a push answered with 5 MB records the cut and its first 200 characters", () =>
+    Effect.gen(function*() {
+      const receiver = yield* startReceiver(() => "y".repeat(5 * 1024 * 1024))
+      const mock = yield* withMock({ components: [{ ...component, pushUrl: receiver.url }], pushRetryDelaysMs: [] })
+      const { push } = yield* Effect.promise(() => mock.admin.pushTicket(appId))
+      assert.isFalse(push!.delivered)
+      assert.deepStrictEqual(push!.attempts.map((a) => [a.status, a.answer, a.answerTruncated]), [[200, "y".repeat(200), true]])
     }).pipe(Effect.scoped))
 })
 

@@ -135,3 +135,36 @@ export const destinationRefusal = (field: "pushUrl" | "messageUrl", url: string,
 /** `url` with `query` appended: after `?` when it has no query, after `&` when it has one (none doubled). */
 export const withQuery = (url: string, query: URLSearchParams): string =>
   `${url}${!url.includes("?") ? "?" : url.endsWith("?") || url.endsWith("&") ? "" : "&"}${query}`
+
+/**
+ * The first `maxBytes` of a response's body, read as a stream, and whether
+ * there was more: past `maxBytes` the reader is cancelled, so that a
+ * platform answering megabytes never has more than `maxBytes` of it (and a
+ * chunk) held by the mock.
+ */
+export const readAtMost = async (
+  response: Response,
+  maxBytes: number
+): Promise<{ readonly text: string; readonly truncated: boolean }> => {
+  if (response.body === null) return { text: "", truncated: false }
+  const reader = response.body.getReader()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  let truncated = false
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    const room = maxBytes - size
+    if (value.byteLength > room) {
+      chunks.push(value.subarray(0, room))
+      size = maxBytes
+      truncated = true
+      await reader.cancel()
+      break
+    }
+    chunks.push(value)
+    size += value.byteLength
+  }
+  // Copied out of the chunks, which may be views of larger buffers: only the kept bytes stay referenced.
+  return { text: new TextDecoder().decode(Buffer.concat(chunks, size)), truncated }
+}
