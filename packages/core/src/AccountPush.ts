@@ -12,12 +12,18 @@
  *
  * Your handler answers with a {@link PassiveReply.PassiveReply} or nothing:
  * wxopen renders the reply, encrypts and signs it, and answers it in the
- * response, or answers `success`. WeChat waits 5 seconds: the handler runs
+ * response, or answers an empty body, WeChat's "no reply" (its release check
+ * requires it; `success` would do elsewhere). WeChat waits 5 seconds: the handler runs
  * under `handlerBudget` (4 s by default, from `Clock`); past it WeChat is
- * answered `success`, the handler goes on in the background (so what it has
+ * answered the empty body, the handler goes on in the background (so what it has
  * started is not cut off) and its late reply is dropped, with a warning in the
  * log. A handler that fails, or a reply WeChat would refuse, is logged and
- * answered `success` too: WeChat only learns that the message arrived.
+ * answered the empty body too: WeChat only learns that the message arrived.
+ *
+ * WeChat resends a message it got no answer to, up to three times, and the
+ * receiver keeps no memory of deliveries: a handler with effects is
+ * idempotent, keyed by `msgId` (messages) or `fromUserName` and `createTime`
+ * (events).
  *
  * The handler runs in the receiver's scope (`Scope` in its context): work it
  * forks with `Effect.forkScoped` outlives the request and ends with the
@@ -116,7 +122,7 @@ export const statusOf = (error: ReceiveError): number =>
 
 /**
  * What a delivery was answered: the message, the reply (if the handler gave
- * one in time) and the response's body, `success` or the encrypted reply.
+ * one in time) and the response's body: empty, or the encrypted reply.
  *
  * @since 0.1.0
  * @category models
@@ -160,13 +166,13 @@ export class AccountPush extends Context.Tag("@wxopen/core/AccountPush")<Account
 export interface Options<R> {
   /**
    * Answers a message of the account `authorizerAppId`: a passive reply, or
-   * nothing (`undefined`) for `success`. Runs in the receiver's scope.
+   * nothing (`undefined`) for an empty answer. Runs in the receiver's scope.
    */
   readonly onMessage?: (
     message: AccountMessage,
     authorizerAppId: string
   ) => Effect.Effect<PassiveReply | undefined | void, unknown, R | Scope.Scope>
-  /** How long the handler has before WeChat is answered `success`; default and at most 4 s. */
+  /** How long the handler has before WeChat is answered with an empty body; default and at most 4 s. */
   readonly handlerBudget?: Duration.DurationInput
 }
 
@@ -199,7 +205,7 @@ export const make = <R = never>(
       const what = `the handler of a ${kindOf(message)} message to ${authorizerAppId}`
       const run = options.onMessage(message, authorizerAppId).pipe(
         Effect.map((reply) => reply ?? undefined),
-        Effect.catchAllCause((cause) => Effect.as(Effect.logWarning(`${what} failed; WeChat was answered success`, cause), undefined)),
+        Effect.catchAllCause((cause) => Effect.as(Effect.logWarning(`${what} failed; WeChat was answered with an empty body`, cause), undefined)),
         Effect.provide(context),
         Effect.provideService(Scope.Scope, scope)
       ) as Effect.Effect<PassiveReply | undefined>
@@ -209,7 +215,7 @@ export const make = <R = never>(
           Effect.catchTag("TimeoutException", () =>
             Effect.as(
               Effect.logWarning(
-                `${what} is still running after ${Duration.format(budget)}; WeChat was answered success, ` +
+                `${what} is still running after ${Duration.format(budget)}; WeChat was answered with an empty body, ` +
                   "the handler goes on and its reply will be dropped"
               ),
               undefined
@@ -254,7 +260,7 @@ export const make = <R = never>(
           authorizerAppId,
           message,
           reply: Option.isSome(sealed) ? reply : undefined,
-          body: Option.getOrElse(sealed, () => "success")
+          body: Option.getOrElse(sealed, () => "")
         }
       }).pipe(
         Effect.tapError((error) =>
@@ -310,7 +316,7 @@ export const pathParameter = "appid"
 /**
  * The receiver as an `@effect/platform` HTTP app, for a `POST` route with
  * the account's appid as the path parameter `:appid`: answers the encrypted
- * reply (`application/xml`) or `success`, or the refusal's message with
+ * reply (`application/xml`) or an empty body, or the refusal's message with
  * {@link statusOf}'s status; a body over 64 KiB, 413, unread when its length
  * is declared.
  *

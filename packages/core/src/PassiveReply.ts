@@ -7,7 +7,8 @@
  * Every string goes in a CDATA section, so content cannot break out of its
  * element: a `]]>` in it is split across two sections. A reply that WeChat
  * would refuse (an empty text, news without an article or with more than 8)
- * is a {@link PassiveReplyError}, not a broken answer.
+ * or a character XML cannot carry (a control character, a lone surrogate) is
+ * a {@link PassiveReplyError}, not a broken answer.
  *
  * @example
  * ```ts
@@ -23,11 +24,18 @@
 import { DateTime, Either, Schema } from "effect"
 import { describeIssues } from "./internal/issues.js"
 
+// XML 1.0 carries none of these anywhere, CDATA included: control characters but tab and line ends, U+FFFE, U+FFFF,
+// and a surrogate without its pair. WeChat could not read a reply with one.
+const notXml = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const xmlText = Schema.filter((value: string) => !notXml.test(value))
+const Text = Schema.String.pipe(xmlText)
+const NonEmptyText = Schema.NonEmptyString.pipe(xmlText)
+
 const Article = Schema.Struct({
-  title: Schema.String,
-  description: Schema.optionalWith(Schema.String, { exact: true }),
-  picUrl: Schema.optionalWith(Schema.String, { exact: true }),
-  url: Schema.optionalWith(Schema.String, { exact: true })
+  title: Text,
+  description: Schema.optionalWith(Text, { exact: true }),
+  picUrl: Schema.optionalWith(Text, { exact: true }),
+  url: Schema.optionalWith(Text, { exact: true })
 })
 
 /**
@@ -39,20 +47,20 @@ const Article = Schema.Struct({
 export type Article = typeof Article.Type
 
 const schemas = {
-  Text: Schema.TaggedStruct("Text", { content: Schema.NonEmptyString }),
-  Image: Schema.TaggedStruct("Image", { mediaId: Schema.NonEmptyString }),
-  Voice: Schema.TaggedStruct("Voice", { mediaId: Schema.NonEmptyString }),
+  Text: Schema.TaggedStruct("Text", { content: NonEmptyText }),
+  Image: Schema.TaggedStruct("Image", { mediaId: NonEmptyText }),
+  Voice: Schema.TaggedStruct("Voice", { mediaId: NonEmptyText }),
   Video: Schema.TaggedStruct("Video", {
-    mediaId: Schema.NonEmptyString,
-    title: Schema.optionalWith(Schema.String, { exact: true }),
-    description: Schema.optionalWith(Schema.String, { exact: true })
+    mediaId: NonEmptyText,
+    title: Schema.optionalWith(Text, { exact: true }),
+    description: Schema.optionalWith(Text, { exact: true })
   }),
   Music: Schema.TaggedStruct("Music", {
-    thumbMediaId: Schema.NonEmptyString,
-    title: Schema.optionalWith(Schema.String, { exact: true }),
-    description: Schema.optionalWith(Schema.String, { exact: true }),
-    musicUrl: Schema.optionalWith(Schema.String, { exact: true }),
-    hqMusicUrl: Schema.optionalWith(Schema.String, { exact: true })
+    thumbMediaId: NonEmptyText,
+    title: Schema.optionalWith(Text, { exact: true }),
+    description: Schema.optionalWith(Text, { exact: true }),
+    musicUrl: Schema.optionalWith(Text, { exact: true }),
+    hqMusicUrl: Schema.optionalWith(Text, { exact: true })
   }),
   // WeChat takes at most 8 articles (1 in answer to a user's message).
   News: Schema.TaggedStruct("News", { articles: Schema.Array(Article).pipe(Schema.minItems(1), Schema.maxItems(8)) })
@@ -149,8 +157,8 @@ export class PassiveReplyError extends Schema.TaggedError<PassiveReplyError>()("
 }) {
   /** @since 0.1.0 */
   override get message(): string {
-    return `the handler's reply cannot be sent (${this.detail}): WeChat was answered success instead; ` +
-      "fix the reply (a non-empty text, a media id, 1 to 8 articles)"
+    return `the handler's reply cannot be sent (${this.detail}): WeChat was answered with an empty body instead; ` +
+      "fix the reply (a non-empty text, a media id, 1 to 8 articles, no control characters)"
   }
 }
 

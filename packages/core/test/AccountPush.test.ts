@@ -60,10 +60,10 @@ describe("AccountPush.receive", () => {
       assert.strictEqual(reply.MsgType, "text")
     }).pipe(Effect.provide(receiver({ onMessage: () => Effect.succeed(PassiveReply.text("]]></Content><MsgType>news</MsgType><Content><![CDATA[")) }))))
 
-  it.effect("no handler, or a handler that answers nothing: success", () =>
+  it.effect("no handler, or a handler that answers nothing: an empty body", () =>
     Effect.gen(function*() {
       const answer = yield* AccountPush.receive(account, sealMessage(eventXml("subscribe")))
-      assert.strictEqual(answer.body, "success")
+      assert.strictEqual(answer.body, "")
       assert.strictEqual(answer.message._tag, "SubscribeEvent")
       assert.isUndefined(answer.reply)
     }).pipe(Effect.provide(receiver({ onMessage: () => Effect.void }))))
@@ -78,11 +78,11 @@ describe("AccountPush.receive", () => {
     })))
   })
 
-  it.effect("a failing handler, or a reply WeChat would refuse, is logged and answered success", () => {
+  it.effect("a failing handler, or a reply WeChat would refuse, is logged and answered with an empty body", () => {
     const { layer, lines } = capture()
     return Effect.gen(function*() {
-      assert.strictEqual((yield* AccountPush.receive(account, sealMessage(textXml("fail")))).body, "success")
-      assert.strictEqual((yield* AccountPush.receive(account, sealMessage(textXml("empty")))).body, "success")
+      assert.strictEqual((yield* AccountPush.receive(account, sealMessage(textXml("fail")))).body, "")
+      assert.strictEqual((yield* AccountPush.receive(account, sealMessage(textXml("empty")))).body, "")
       assert.isTrue(lines.some((l) => l.includes("the handler of a text message to wxfedcba9876543210 failed")), lines.join("\n"))
       assert.isTrue(lines.some((l) => l.includes("the handler's reply cannot be sent")), lines.join("\n"))
     }).pipe(Effect.provide(Layer.merge(receiver({
@@ -91,7 +91,7 @@ describe("AccountPush.receive", () => {
     }), layer)))
   })
 
-  it.effect("a handler past its budget: success when the budget ends, the handler goes on, its reply dropped", () => {
+  it.effect("a handler past its budget: an empty body when the budget ends, the handler goes on, its reply dropped", () => {
     const finished = Deferred.unsafeMake<void>(FiberId.none)
     const { layer, lines } = capture()
     return Effect.gen(function*() {
@@ -101,7 +101,7 @@ describe("AccountPush.receive", () => {
       assert.isTrue(Option.isNone(yield* Fiber.poll(receiving)))
       yield* TestClock.adjust("1 millis")
       const answer = yield* Fiber.join(receiving)
-      assert.strictEqual(answer.body, "success")
+      assert.strictEqual(answer.body, "")
       assert.isFalse(yield* Deferred.isDone(finished))
       assert.isTrue(lines.some((l) => l.includes("still running after 4s")), lines.join("\n"))
       yield* TestClock.adjust("6 seconds")
@@ -117,7 +117,7 @@ describe("AccountPush.receive", () => {
       const receiving = yield* Effect.fork(AccountPush.receive(account, sealMessage(textXml("x"))))
       yield* settle
       yield* TestClock.adjust("1 second")
-      assert.strictEqual((yield* Fiber.join(receiving)).body, "success")
+      assert.strictEqual((yield* Fiber.join(receiving)).body, "")
       const error = yield* Effect.flip(Layer.build(receiver({ handlerBudget: "4001 millis" })))
       assert.include(String(error), "handlerBudget")
     }).pipe(Effect.scoped, Effect.provide(receiver({ handlerBudget: "1 second", onMessage: () => Effect.never }))))
@@ -183,10 +183,10 @@ describe("AccountPush.httpApp", () => {
       assert.strictEqual(openReply(answer.text).reply.Content, `to ${account}`)
     }).pipe(Effect.provide(receiver({ onMessage: (_, appid) => Effect.succeed(PassiveReply.text(`to ${appid}`)) }))))
 
-  it.effect("answers success, 403 for a forgery, 400 for a path without an appid, 413 past 64 KiB", () =>
+  it.effect("answers an empty body, 403 for a forgery, 400 for a path without an appid, 413 past 64 KiB", () =>
     Effect.gen(function*() {
       const good = sealMessage(eventXml("unsubscribe"))
-      assert.deepStrictEqual((yield* post(`/wechat/accounts/${account}/messages`, good)).text, "success")
+      assert.deepStrictEqual((yield* post(`/wechat/accounts/${account}/messages`, good)).text, "")
       const forged = { query: new URLSearchParams(good.query), body: good.body }
       forged.query.set("msg_signature", "0".repeat(40))
       assert.strictEqual((yield* post(`/wechat/accounts/${account}/messages`, forged)).status, 403)

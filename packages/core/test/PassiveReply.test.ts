@@ -47,13 +47,30 @@ describe("PassiveReply.toXml", () => {
     ["an empty text", PassiveReply.text(""), "content"],
     ["an image without media id", PassiveReply.image(""), "mediaId"],
     ["news without articles", PassiveReply.news([]), "articles"],
-    ["news with nine articles", PassiveReply.news(Array.from({ length: 9 }, (_, i) => ({ title: `t${i}` }))), "articles"]
+    ["news with nine articles", PassiveReply.news(Array.from({ length: 9 }, (_, i) => ({ title: `t${i}` }))), "articles"],
+    // XML 1.0 carries none of these, CDATA included: the reply would not be XML.
+    ["a text with a NUL", PassiveReply.text("a\u0000b"), "content"],
+    ["a text with a control character", PassiveReply.text("a\u001Bb"), "content"],
+    ["a text with U+FFFE", PassiveReply.text("a\uFFFEb"), "content"],
+    ["a text with a lone high surrogate", PassiveReply.text("a\uD800b"), "content"],
+    ["a text with a lone low surrogate", PassiveReply.text("a\uDC00"), "content"],
+    ["an article title with a control character", PassiveReply.news([{ title: "a\u0001" }]), "articles.0.title"],
+    ["a music URL with a control character", PassiveReply.music({ thumbMediaId: "m", musicUrl: "https://x/\u0008" }), "musicUrl"]
   ]
+  it("keeps tab, line ends, astral characters (a surrogate pair) and CJK", () => {
+    const content = "a\tb\nc\rd 😀 你好"
+    const xml = render(PassiveReply.text(content))
+    assert.include(xml, `<Content><![CDATA[${content}]]></Content>`)
+  })
+
   for (const [name, reply, field] of refused) {
     it(`refuses ${name}, naming the field`, () => {
       const result = PassiveReply.toXml(reply, envelope)
       assert.isTrue(Either.isLeft(result))
-      if (Either.isLeft(result)) assert.include(result.left.detail, field)
+      if (Either.isLeft(result)) {
+        assert.include(result.left.detail, field)
+        assert.notMatch(result.left.message, /[\u0000-\u0008]/)
+      }
     })
   }
 })

@@ -1,11 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Logger, TestClock } from "effect"
+import { Clock, Effect, Layer, Logger, Redacted, TestClock } from "effect"
 import * as AccountPush from "../src/AccountPush.js"
 import * as AuthorizerToken from "../src/AuthorizerToken.js"
 import * as PassiveReply from "../src/PassiveReply.js"
 import * as ReleaseCheck from "../src/ReleaseCheck.js"
+import * as TokenStore from "../src/TokenStore.js"
 import {
   account,
+  appId,
   eventXml,
   type Handler,
   makeLayer,
@@ -74,7 +76,7 @@ describe("ReleaseCheck.handler", () => {
     return Effect.gen(function*() {
       yield* storeTicket()
       const answer = yield* AccountPush.receive(testAccount, sealMessage(textXml(`QUERY_AUTH_CODE:${code}`)))
-      assert.strictEqual(answer.body, "success")
+      assert.strictEqual(answer.body, "")
       yield* settle
       assert.strictEqual(stub.requests.find((r) => r.endpoint === "api_query_auth")?.body.authorization_code, code)
       const sent = stub.requests.find((r) => r.endpoint === "send")
@@ -85,12 +87,12 @@ describe("ReleaseCheck.handler", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it.effect("the answer does not wait for the exchange: a slow WeChat still gets success at once", () => {
+  it.effect("the answer does not wait for the exchange: a slow WeChat still gets its empty answer at once", () => {
     const { layer, stub } = setup({ api_query_auth: () => Effect.zipRight(Effect.sleep("3 seconds"), queryAuth({} as never, 1)) })
     return Effect.gen(function*() {
       yield* storeTicket()
       const answer = yield* AccountPush.receive(testAccount, sealMessage(textXml(`QUERY_AUTH_CODE:${code}`)))
-      assert.strictEqual(answer.body, "success")
+      assert.strictEqual(answer.body, "")
       assert.strictEqual(stub.count("send"), 0)
       yield* TestClock.adjust("3 seconds")
       yield* settle
@@ -98,8 +100,30 @@ describe("ReleaseCheck.handler", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it.effect("a failed exchange is logged as an error, without the code", () => {
+  it.effect("a code exchanged already (by ComponentPush on the authorized push) sends with the stored token", () => {
     const { layer, lines, stub } = setup({ api_query_auth: () => Effect.succeed({ json: { errcode: 61010, errmsg: "code is expired rid: 1" } }) })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const store = yield* TokenStore.TokenStore
+      const now = yield* Clock.currentTimeMillis
+      yield* store.setAuthorizer(appId, testAccount, {
+        accessToken: Redacted.make("at-stored"),
+        expiresAt: now + 7_200_000,
+        refreshToken: Redacted.make("rt-stored"),
+        authorizedAt: now
+      })
+      yield* AccountPush.receive(testAccount, sealMessage(textXml(`QUERY_AUTH_CODE:${code}`)))
+      yield* settle
+      const sent = stub.requests.find((r) => r.endpoint === "send")
+      assert.strictEqual(sent?.url.searchParams.get("access_token"), "at-stored")
+      assert.deepStrictEqual(sent?.body, { touser: "o-user-1", msgtype: "text", text: { content: `${code}_from_api` } })
+      assert.isFalse(lines.some((line) => line.startsWith("ERROR")), lines.join("\n"))
+      for (const line of lines) assert.notInclude(line, code)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a failed exchange is logged as an error, without the code", () => {
+    const { layer, lines, stub } = setup({ api_query_auth: () => Effect.succeed({ json: { errcode: 61004, errmsg: "access clientip is not registered rid: 1" } }) })
     return Effect.gen(function*() {
       yield* storeTicket()
       yield* AccountPush.receive(testAccount, sealMessage(textXml(`QUERY_AUTH_CODE:${code}`)))
@@ -107,7 +131,19 @@ describe("ReleaseCheck.handler", () => {
       assert.strictEqual(stub.count("send"), 0)
       const error = lines.find((line) => line.startsWith("ERROR release check: the QUERY_AUTH_CODE case"))
       assert.isDefined(error, lines.join("\n"))
-      assert.include(error, "61010")
+      assert.include(error, "61004")
+      for (const line of lines) assert.notInclude(line, code)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a code refused with nothing stored for the account is logged as an error, and nothing is sent", () => {
+    const { layer, lines, stub } = setup({ api_query_auth: () => Effect.succeed({ json: { errcode: 61010, errmsg: "code is expired rid: 1" } }) })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      yield* AccountPush.receive(testAccount, sealMessage(textXml(`QUERY_AUTH_CODE:${code}`)))
+      yield* settle
+      assert.strictEqual(stub.count("send"), 0)
+      assert.isDefined(lines.find((line) => line.startsWith("ERROR release check: the QUERY_AUTH_CODE case")), lines.join("\n"))
       for (const line of lines) assert.notInclude(line, code)
     }).pipe(Effect.provide(layer))
   })
@@ -129,7 +165,7 @@ describe("ReleaseCheck.handler", () => {
       for (const text of ["TESTCOMPONENT_MSG_TYPE_TEXT", `QUERY_AUTH_CODE:${code}`]) {
         assert.strictEqual(replyOf((yield* AccountPush.receive(account, sealMessage(textXml(text)))).body), `yours: ${text}`)
       }
-      assert.strictEqual((yield* AccountPush.receive(account, sealMessage(eventXml("subscribe")))).body, "success")
+      assert.strictEqual((yield* AccountPush.receive(account, sealMessage(eventXml("subscribe")))).body, "")
       yield* settle
       assert.strictEqual(stub.requests.length, 0)
     }).pipe(Effect.provide(layer))

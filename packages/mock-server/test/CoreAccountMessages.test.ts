@@ -96,14 +96,14 @@ describe("AccountPush against the mock, over real sockets", () => {
       }
     }).pipe(Effect.scoped))
 
-  it.live("an event the handler does not answer, and a kind wxopen does not type, are answered success", () =>
+  it.live("an event the handler does not answer, and a kind wxopen does not type, are answered with an empty body", () =>
     Effect.gen(function*() {
       const seen: Array<string> = []
       const { mock } = yield* setup((message) => Effect.sync(() => void seen.push(message._tag)))
       yield* authorize(mock, miniProgram.appId)
       for (const message of [{ MsgType: "event", Event: "subscribe" }, { MsgType: "event", Event: "weapp_audit_success", SuccTime: 1 }]) {
         const delivery = yield* push(mock, miniProgram.appId, message)
-        assert.strictEqual(delivery.reply?.kind, "success", JSON.stringify(delivery))
+        assert.strictEqual(delivery.reply?.kind, "empty", JSON.stringify(delivery))
       }
       assert.deepStrictEqual(seen, ["SubscribeEvent", "OtherMessage"])
     }).pipe(Effect.scoped))

@@ -1,5 +1,4 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Authorization,
@@ -7,16 +6,13 @@ import {
   AuthorizerList,
   AuthorizerProfile,
   AuthorizerToken,
-  ComponentConfig,
-  ComponentToken,
   RetryPolicy,
-  TokenStore,
-  WeChatClient
+  TokenStore
 } from "@wxopen/core"
-import { Chunk, Clock, Effect, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
+import { Chunk, Clock, Effect, Option, Redacted, Schedule, Schema, Stream } from "effect"
 import type { MockConfigInput } from "../src/MockConfig.js"
 import type * as MockServer from "../src/MockServer.js"
-import { appId, component, miniProgram, officialAccount, withMock } from "./utils.js"
+import { appId, miniProgram, officialAccount, withMock, wxopenOn } from "./utils.js"
 
 // wxopen's calls as an account, over real sockets against the mock: the client's retry rules, its errors, the
 // profile, the list and its reconciliation, the raw client and stubs made through the admin API.
@@ -28,16 +24,7 @@ const menuPath = "/cgi-bin/get_current_selfmenu_info"
 const setup = (config: Partial<MockConfigInput> = {}, policy: RetryPolicy.Policy = Schedule.stop) =>
   Effect.gen(function*() {
     const mock = yield* withMock(config)
-    const services = AuthorizerToken.layer.pipe(
-      Layer.provideMerge(ComponentToken.layer),
-      Layer.provideMerge(WeChatClient.layer().pipe(Layer.provide(RetryPolicy.layer(policy)))),
-      Layer.provideMerge(ComponentConfig.layer({ appId, appSecret: Redacted.make(component.appSecret), apiBaseUrl: mock.url })),
-      Layer.provideMerge(TokenStore.layerMemory),
-      Layer.provideMerge(NodeHttpClient.layerUndici)
-    )
-    const context = yield* Layer.build(services)
-    const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
-    yield* ComponentToken.storeTicket(Redacted.make(ticket)).pipe(Effect.provide(context))
+    const context = yield* wxopenOn(mock, policy)
     return { mock, context }
   })
 

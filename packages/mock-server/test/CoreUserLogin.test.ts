@@ -1,18 +1,8 @@
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import {
-  ComponentConfig,
-  ComponentToken,
-  MiniProgramSession,
-  RetryPolicy,
-  TokenStore,
-  UserAuthorizationUrl,
-  UserToken,
-  WeChatClient
-} from "@wxopen/core"
-import { Effect, Layer, Redacted, Schedule } from "effect"
+import { ComponentToken, MiniProgramSession, UserAuthorizationUrl, UserToken } from "@wxopen/core"
+import { Effect, Redacted } from "effect"
 import type * as MockServer from "../src/MockServer.js"
-import { appId, component, miniProgram, officialAccount, withMock } from "./utils.js"
+import { appId, miniProgram, officialAccount, withMock, wxopenOn } from "./utils.js"
 
 // wxopen's user login over real sockets against the mock: the OAuth link followed to its redirect, the code
 // exchanged, the profile read, the token refreshed; jscode2session; and WeChat's refusals as typed errors.
@@ -23,15 +13,7 @@ const setup = Effect.gen(function*() {
   for (const account of [officialAccount, miniProgram]) {
     yield* Effect.promise(() => mock.admin.authorize({ componentAppId: appId, authorizerAppId: account.appId }))
   }
-  const services = ComponentToken.layer.pipe(
-    Layer.provideMerge(WeChatClient.layer().pipe(Layer.provide(RetryPolicy.layer(Schedule.stop)))),
-    Layer.provideMerge(ComponentConfig.layer({ appId, appSecret: Redacted.make(component.appSecret), apiBaseUrl: mock.url })),
-    Layer.provideMerge(TokenStore.layerMemory),
-    Layer.provideMerge(NodeHttpClient.layerUndici)
-  )
-  const context = yield* Layer.build(services)
-  const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
-  yield* ComponentToken.storeTicket(Redacted.make(ticket)).pipe(Effect.provide(context))
+  const context = yield* wxopenOn(mock)
   return { mock, context }
 })
 

@@ -1,4 +1,6 @@
-import { Effect, Schedule } from "effect"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { AuthorizerToken, ComponentConfig, ComponentToken, RetryPolicy, TokenStore, WeChatClient } from "@wxopen/core"
+import { Effect, Layer, Redacted, Schedule } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as MockServer from "../src/MockServer.js"
@@ -16,6 +18,25 @@ export const withMock = (config: Partial<MockConfigInput> = {}) =>
     Effect.promise(() => MockServer.start({ config: { ...defaults, ...config } })),
     (mock) => Effect.promise(() => mock.close())
   )
+
+/**
+ * wxopen's services of one process pointed at the mock (the component's and the accounts' tokens, the client over
+ * undici, a memory store), built in the test's scope, with the mock's current verify ticket stored.
+ */
+export const wxopenOn = (mock: MockServer.RunningMock, policy: RetryPolicy.Policy = Schedule.stop) =>
+  Effect.gen(function*() {
+    const services = AuthorizerToken.layer.pipe(
+      Layer.provideMerge(ComponentToken.layer),
+      Layer.provideMerge(WeChatClient.layer().pipe(Layer.provide(RetryPolicy.layer(policy)))),
+      Layer.provideMerge(ComponentConfig.layer({ appId, appSecret: Redacted.make(component.appSecret), apiBaseUrl: mock.url })),
+      Layer.provideMerge(TokenStore.layerMemory),
+      Layer.provideMerge(NodeHttpClient.layerUndici)
+    )
+    const context = yield* Layer.build(services)
+    const { ticket } = yield* Effect.promise(() => mock.admin.ticket(appId))
+    yield* ComponentToken.storeTicket(Redacted.make(ticket)).pipe(Effect.provide(context))
+    return context
+  })
 
 /** POSTs to a WeChat endpoint of the mock and reads the JSON answer. */
 export const call = (
