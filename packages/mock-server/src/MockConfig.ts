@@ -66,7 +66,7 @@ export const Component = Schema.Struct({
   token: Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9]{3,32}$/, { message: () => "3 to 32 letters and digits" })),
   encodingAesKey: Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9]{43}$/, { message: () => "43 letters and digits" })),
   /** Where verify tickets and authorization events are pushed. */
-  pushUrl: Schema.optionalWith(Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, { message: () => "an absolute http(s) URL" })), {
+  pushUrl: Schema.optionalWith(Schema.String.pipe(Schema.pattern(Guard.destinationPattern, { message: () => Guard.destinationShape })), {
     exact: true
   }),
   /**
@@ -74,7 +74,7 @@ export const Component = Schema.Struct({
    * pushed (WeChat's "消息与事件接收URL"): `$APPID$` stands for the account's
    * appid. On this machine, or on a host in `pushHosts`, as `pushUrl`.
    */
-  messageUrl: Schema.optionalWith(Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, { message: () => "an absolute http(s) URL" })), {
+  messageUrl: Schema.optionalWith(Schema.String.pipe(Schema.pattern(Guard.destinationPattern, { message: () => Guard.destinationShape })), {
     exact: true
   }),
   /** Caller IPs allowed; any when absent. */

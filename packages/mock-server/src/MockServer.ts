@@ -319,7 +319,12 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
         endpoint: call.endpoint,
         query: call.query,
         // Kept whole up to 4 KiB: past that, only its length, so that the journal's memory stays bounded in bytes too.
-        body: json === undefined || body.length > 4096 ? { characters: body.length } : json,
+        // The customer-service API's text may carry an authorization code (the release check's `<code>_from_api`).
+        body: json === undefined || body.length > 4096
+          ? { characters: body.length }
+          : call.path === customerSendPath
+          ? CustomerMessages.maskAuthCodes(json)
+          : json,
         status,
         errcode,
         fault
@@ -507,8 +512,8 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       const pushUrl = (parseJson(body) as { pushUrl?: unknown } | undefined)?.pushUrl
       const found = state.state.components.find((c) => c.appId === req.params?.appId)
       if (found === undefined) return sendJson(res, { error: "unknown component" }, 404)
-      if (typeof pushUrl !== "string") return sendJson(res, { error: "pushUrl must be an absolute http(s) URL" }, 400)
-      const refused = Guard.pushRefusal(pushUrl, config.pushHosts)
+      if (typeof pushUrl !== "string") return sendJson(res, { error: `pushUrl must be ${Guard.destinationShape}` }, 400)
+      const refused = Guard.destinationRefusal("pushUrl", pushUrl, config.pushHosts)
       if (refused !== undefined) return sendJson(res, { error: refused }, 400)
       ;(found as { pushUrl?: string }).pushUrl = pushUrl
       sendJson(res, { ok: true })
@@ -518,9 +523,9 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       const messageUrl = (parseJson(body) as { messageUrl?: unknown } | undefined)?.messageUrl
       const found = state.state.components.find((c) => c.appId === req.params?.appId)
       if (found === undefined) return sendJson(res, { error: "unknown component" }, 404)
-      if (typeof messageUrl !== "string") return sendJson(res, { error: "messageUrl must be an absolute http(s) URL" }, 400)
-      const refused = Guard.pushRefusal(MockConfig.messageUrlFor(messageUrl, found.appId), config.pushHosts)
-      if (refused !== undefined) return sendJson(res, { error: refused.replace(/^pushUrl/, "messageUrl") }, 400)
+      if (typeof messageUrl !== "string") return sendJson(res, { error: `messageUrl must be ${Guard.destinationShape}` }, 400)
+      const refused = Guard.destinationRefusal("messageUrl", MockConfig.messageUrlFor(messageUrl, found.appId), config.pushHosts)
+      if (refused !== undefined) return sendJson(res, { error: refused }, 400)
       ;(found as { messageUrl?: string }).messageUrl = messageUrl
       sendJson(res, { ok: true })
     },

@@ -5,7 +5,7 @@ import * as Crypto from "node:crypto"
 import * as MockServer from "../src/MockServer.js"
 import { defaults } from "../src/MockConfig.js"
 import { crypto, startPlatform, textReply } from "./platform.js"
-import { accountCall, appId, authorizeAccount, component, errcodeOf, miniProgram, officialAccount, withMock } from "./utils.js"
+import { accountCall, appId, authorizeAccount, component, errcodeOf, miniProgram, officialAccount, startReceiver, withMock } from "./utils.js"
 
 const adminError = (work: Promise<unknown>) =>
   Effect.promise(() => work.then(() => "succeeded", (error: Error) => error.message))
@@ -148,6 +148,85 @@ describe("account messages", () => {
       assert.strictEqual(yield* adminError(mock.admin.setMessageUrl(appId, "http://platform.internal/$APPID$/callback")), "succeeded")
       const state = yield* Effect.promise(() => mock.admin.state())
       assert.strictEqual((state.components[0] as { messageUrl?: string }).messageUrl, "http://platform.internal/$APPID$/callback")
+    }).pipe(Effect.scoped))
+})
+
+describe("large answers", () => {
+  it.live("of a 5 MB answer the mock reads 64 KiB, keeps those, and reports the cut; 64 KiB exactly is read whole", () =>
+    Effect.gen(function*() {
+      let size = 5 * 1024 * 1024
+      const platform = yield* startPlatform(() => ({ raw: "x".repeat(size) }))
+      const mock = yield* withMock({ components: [{ ...component, messageUrl: platform.messageUrl }] })
+      yield* authorizeAccount(mock, officialAccount.appId)
+      const push = () => Effect.promise(() => mock.admin.pushMessage(appId, officialAccount.appId, { MsgType: "event", Event: "subscribe" }))
+      const delivery = yield* push()
+      assert.strictEqual(delivery.status, 200)
+      assert.strictEqual(delivery.bodyTruncated, true)
+      assert.strictEqual(delivery.body, "x".repeat(64 * 1024))
+      assert.deepStrictEqual(delivery.reply, { kind: "other", error: "the answer is longer than 64 KiB: the mock read no further" })
+      size = 64 * 1024
+      const whole = yield* push()
+      assert.isUndefined(whole.bodyTruncated)
+      assert.strictEqual(whole.body?.length, 64 * 1024)
+    }).pipe(Effect.scoped))
+
+  it.live("a push answered with 5 MB records the cut and its first 200 characters", () =>
+    Effect.gen(function*() {
+      const receiver = yield* startReceiver(() => "y".repeat(5 * 1024 * 1024))
+      const mock = yield* withMock({ components: [{ ...component, pushUrl: receiver.url }], pushRetryDelaysMs: [] })
+      const { push } = yield* Effect.promise(() => mock.admin.pushTicket(appId))
+      assert.isFalse(push!.delivered)
+      assert.deepStrictEqual(push!.attempts.map((a) => [a.status, a.answer, a.answerTruncated]), [[200, "y".repeat(200), true]])
+    }).pipe(Effect.scoped))
+})
+
+describe("push destinations", () => {
+  it.live("a URL with a fragment or whitespace is refused, in the configuration and by PUT message-url and push-url", () =>
+    Effect.gen(function*() {
+      for (const field of ["messageUrl", "pushUrl"] as const) {
+        for (const url of ["http://127.0.0.1:9/m/$APPID$?x=1#frag", "http://127.0.0.1:9/m/$APPID$ x"]) {
+          const started = yield* Effect.promise(() =>
+            MockServer.start({ config: { ...defaults, components: [{ ...component, [field]: url }] } })
+              .then((mock) => mock.close().then(() => "started"), (error: Error) => error.message)
+          )
+          assert.match(started, new RegExp(`components\\.0\\.${field}: an absolute http\\(s\\) URL, without whitespace or a fragment`))
+        }
+      }
+      const mock = yield* withMock()
+      for (const url of ["http://127.0.0.1:9/m/$APPID$?x=1#frag", "http://127.0.0.1:9/m/$APPID$ x"]) {
+        assert.match(
+          yield* adminError(mock.admin.setMessageUrl(appId, url)),
+          /HTTP 400 .*messageUrl must be an absolute http\(s\) URL, without whitespace or a fragment/
+        )
+        assert.match(
+          yield* adminError(mock.admin.setPushUrl(appId, url.replace("$APPID$", "p"))),
+          /HTTP 400 .*pushUrl must be an absolute http\(s\) URL, without whitespace or a fragment/
+        )
+      }
+      const state = yield* Effect.promise(() => mock.admin.state())
+      assert.isUndefined((state.components[0] as { messageUrl?: string }).messageUrl)
+      assert.isUndefined((state.components[0] as { pushUrl?: string }).pushUrl)
+    }).pipe(Effect.scoped))
+
+  it.live("a message URL with a query string gets the signature's parameters after it, once", () =>
+    Effect.gen(function*() {
+      const platform = yield* startPlatform(() => ({ raw: "success" }))
+      const mock = yield* withMock({ components: [{ ...component, messageUrl: `${platform.messageUrl}?x=1&` }] })
+      yield* authorizeAccount(mock, officialAccount.appId)
+      const push = () => Effect.promise(() => mock.admin.pushMessage(appId, officialAccount.appId, { MsgType: "event", Event: "subscribe" }))
+      yield* push()
+      yield* Effect.promise(() => mock.admin.setMessageUrl(appId, `${platform.messageUrl}?x=1`))
+      yield* push()
+      yield* Effect.promise(() => mock.admin.setMessageUrl(appId, `${platform.messageUrl}?`))
+      yield* push()
+      const searches = platform.received.map((r) => r.search)
+      assert.match(searches[0]!, /^\?x=1&signature=[0-9a-f]{40}&timestamp=/)
+      assert.match(searches[1]!, /^\?x=1&signature=[0-9a-f]{40}&timestamp=/)
+      assert.match(searches[2]!, /^\?signature=[0-9a-f]{40}&timestamp=/)
+      for (const received of platform.received) {
+        assert.isUndefined(received.error)
+        assert.strictEqual(received.query.get("encrypt_type"), "aes")
+      }
     }).pipe(Effect.scoped))
 })
 

@@ -8,7 +8,7 @@ import { appId, component, withMock } from "./utils.js"
 interface Faults {
   readonly textReply?: string
   readonly eventSuffix?: string
-  readonly queryAnswer?: "passive"
+  readonly queryAnswer?: "passive" | "success"
   readonly customText?: (code: string) => string
   readonly skipExchange?: boolean
 }
@@ -50,7 +50,9 @@ const platformFor = (mock: () => MockServer.RunningMock, faults: Faults = {}) =>
     if (Content === "TESTCOMPONENT_MSG_TYPE_TEXT") return { reply: textReply(received, faults.textReply ?? "TESTCOMPONENT_MSG_TYPE_TEXT_callback") }
     if (Content?.startsWith("QUERY_AUTH_CODE:")) {
       void answerCode(mock(), received, Content.slice("QUERY_AUTH_CODE:".length), faults).catch(() => {})
-      return faults.queryAnswer === "passive" ? { reply: textReply(received, "ok") } : { raw: "" }
+      return faults.queryAnswer === "passive"
+        ? { reply: textReply(received, "ok") }
+        : { raw: faults.queryAnswer === "success" ? "success" : "" }
     }
     return { raw: "success" }
   })
@@ -85,6 +87,21 @@ describe("release check", () => {
       assert.isDefined(state.authorizations[`${appId}:wx570bc396a51b8ff8`])
       assert.notInclude(state.authorizers.map((a) => a.appId), "wx570bc396a51b8ff8")
       assert.strictEqual((yield* Effect.promise(() => mock.admin.customerMessages("wx570bc396a51b8ff8"))).length, 1)
+    }).pipe(Effect.scoped))
+
+  it.live("the code in the customer-service text shows masked in the journal and the admin list", () =>
+    Effect.gen(function*() {
+      const { mock, platform } = yield* setUp()
+      const report = yield* Effect.promise(() => mock.admin.releaseCheck(appId, { kind: "miniProgram" }))
+      assert.isTrue(report.passed, JSON.stringify(report, null, 2))
+      const code = platform.received[0]!.fields.Content!.slice("QUERY_AUTH_CODE:".length)
+      assert.match(code, /^queryauthcode@@@/)
+      const [entry] = yield* Effect.promise(() => mock.admin.journal({ endpoint: "/cgi-bin/message/custom/send" }))
+      assert.deepStrictEqual((entry!.body as { text: unknown }).text, { content: "***_from_api" })
+      const [sent] = yield* Effect.promise(() => mock.admin.customerMessages(report.authorizerAppId))
+      assert.deepStrictEqual(sent!.body.text, { content: "***_from_api" })
+      const everything = JSON.stringify(yield* Effect.promise(() => Promise.all([mock.admin.journal(), mock.admin.customerMessages()])))
+      assert.notInclude(everything, code)
     }).pipe(Effect.scoped))
 
   it.live("the Mini Program's check is the customer-service case, and passes", () =>
@@ -135,14 +152,26 @@ describe("release check", () => {
       const passive = yield* setUp({ queryAnswer: "passive" })
       const first = yield* Effect.promise(() => passive.mock.admin.releaseCheck(passive.mock.config.components[0]!.appId, { waitSeconds: 1 }))
       assert.deepStrictEqual(first.cases.map((c) => c.passed), [true, false, true])
-      assert.strictEqual(first.cases[1]!.detail, "the first answer must be empty (or success), at once")
-      assert.include(first.cases[1]!.received, `an encrypted text reply`)
+      assert.match(first.cases[1]!.detail, /^the first answer must be an empty body \(""\), at once/)
+      assert.match(first.cases[1]!.received, /^"<xml><Encrypt>.*\(an encrypted text reply to o[\w-]+: Content "ok"\)$/)
 
       const lazy = yield* setUp({ skipExchange: true })
       const second = yield* Effect.promise(() => lazy.mock.admin.releaseCheck(appId, { waitSeconds: 1 }))
       assert.deepStrictEqual(second.cases.map((c) => c.passed), [true, false, true])
       assert.strictEqual(second.cases[1]!.detail, "api_query_auth was not called with the code within 1 s")
       assert.include(second.cases[1]!.received, "the code not exchanged; no customer-service message")
+    }).pipe(Effect.scoped))
+
+  it.live("success in answer to QUERY_AUTH_CODE fails the api case: WeChat asks for an empty body", () =>
+    Effect.gen(function*() {
+      const { mock } = yield* setUp({ queryAnswer: "success" })
+      const report = yield* Effect.promise(() => mock.admin.releaseCheck(appId, { kind: "miniProgram", waitSeconds: 1 }))
+      assert.isFalse(report.passed)
+      const [api] = report.cases
+      assert.strictEqual(api!.passed, false)
+      assert.match(api!.expected, /^"" \(an empty body\) at once/)
+      assert.strictEqual(api!.received, `"success"`)
+      assert.match(api!.detail, /立即返回空字符串, and success is not empty$/)
     }).pipe(Effect.scoped))
 
   it.live("without a message URL, or with bad options, the check does not run", () =>

@@ -21,6 +21,8 @@ export const crypto = Either.getOrThrow(MessageCrypto.make({
 export interface Received {
   readonly path: string
   readonly query: URLSearchParams
+  /** The query string as received, `?` included. */
+  readonly search: string
   readonly body: string
   readonly xml?: string
   readonly fields: Record<string, string>
@@ -71,8 +73,8 @@ export const startPlatform = (answer: (received: Received) => Answer | Promise<A
             encrypted: envelope.Encrypt ?? ""
           })
           const record: Received = Either.isRight(opened)
-            ? { path: url.pathname, query: url.searchParams, body, xml: opened.right, fields: fieldsOf(opened.right) }
-            : { path: url.pathname, query: url.searchParams, body, fields: {}, error: opened.left.message }
+            ? { path: url.pathname, query: url.searchParams, search: url.search, body, xml: opened.right, fields: fieldsOf(opened.right) }
+            : { path: url.pathname, query: url.searchParams, search: url.search, body, fields: {}, error: opened.left.message }
           received.push(record)
           const given = await answer(record)
           if ("hang" in given) return

@@ -24,8 +24,8 @@ import type { WeChatState } from "./WeChatState.js"
 /** WeChat's budget for an answer. */
 export const budgetMs = 5_000
 
-/** The most of an answer's body kept in a report. */
-const keptBodyChars = 64 * 1024
+/** The most of an answer's body read and kept in a report, in bytes: the rest is never read. */
+export const keptBodyBytes = 64 * 1024
 
 /** A message's fields as WeChat's XML has them: a string goes in CDATA, a number bare. */
 export type Fields = Readonly<Record<string, string | number>>
@@ -48,6 +48,8 @@ export interface Delivery {
   readonly status?: number
   /** The answer's body as received (its first 64 KiB). */
   readonly body?: string
+  /** Present when the body was longer than 64 KiB: the mock stopped reading there. */
+  readonly bodyTruncated?: true
   /** Why there was no answer: refused destination, timeout, connection error. */
   readonly error?: string
   readonly elapsedMs: number
@@ -173,7 +175,7 @@ export const make = (options: {
     const controller = new AbortController()
     inFlight.add(controller)
     try {
-      const response = await fetch(`${url}${url.includes("?") ? "&" : "?"}${query}`, {
+      const response = await fetch(Guard.withQuery(url, query), {
         method: "POST",
         // A redirect is an answer, not a new destination.
         redirect: "manual",
@@ -181,15 +183,22 @@ export const make = (options: {
         headers: { "content-type": "text/xml" },
         signal: AbortSignal.any([controller.signal, AbortSignal.timeout(budgetMs)])
       })
-      const body = (await response.text()).slice(0, keptBodyChars)
+      const { text: body, truncated } = await Guard.readAtMost(response, keptBodyBytes)
       const elapsedMs = Date.now() - started
       return {
         url,
         message,
         status: response.status,
         body,
+        ...(truncated ? { bodyTruncated: true as const } : {}),
         elapsedMs,
-        ...(response.status === 200 ? { reply: readReply(crypto, body) } : {})
+        ...(response.status === 200
+          ? {
+            reply: truncated
+              ? { kind: "other" as const, error: `the answer is longer than ${keptBodyBytes / 1024} KiB: the mock read no further` }
+              : readReply(crypto, body)
+          }
+          : {})
       }
     } catch (cause) {
       const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError")

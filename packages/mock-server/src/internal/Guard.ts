@@ -117,3 +117,54 @@ export const pushRefusal = (url: string, pushHosts: ReadonlyArray<string>): stri
   return `pushes go only to this machine (localhost, 127.0.0.1, [::1]) or to a host named in the configuration's pushHosts; ` +
     `${JSON.stringify(hostname)} is neither`
 }
+
+/** What a push destination (`pushUrl`, `messageUrl`) looks like: http(s), no whitespace, no fragment. */
+export const destinationPattern = /^https?:\/\/[^\s#]+$/
+
+/** The sentence for a destination that does not match {@link destinationPattern}. */
+export const destinationShape = "an absolute http(s) URL, without whitespace or a fragment (#…: the signature's query would follow it and never reach the platform)"
+
+/**
+ * Why a push destination set at run time (`field`, `$APPID$` already
+ * replaced for a message URL) is refused, or `undefined`: the configuration's
+ * rule, its {@link destinationPattern} and {@link pushRefusal}.
+ */
+export const destinationRefusal = (field: "pushUrl" | "messageUrl", url: string, pushHosts: ReadonlyArray<string>): string | undefined =>
+  destinationPattern.test(url) ? pushRefusal(url, pushHosts)?.replace(/^pushUrl/, field) : `${field} must be ${destinationShape}`
+
+/** `url` with `query` appended: after `?` when it has no query, after `&` when it has one (none doubled). */
+export const withQuery = (url: string, query: URLSearchParams): string =>
+  `${url}${!url.includes("?") ? "?" : url.endsWith("?") || url.endsWith("&") ? "" : "&"}${query}`
+
+/**
+ * The first `maxBytes` of a response's body, read as a stream, and whether
+ * there was more: past `maxBytes` the reader is cancelled, so that a
+ * platform answering megabytes never has more than `maxBytes` of it (and a
+ * chunk) held by the mock.
+ */
+export const readAtMost = async (
+  response: Response,
+  maxBytes: number
+): Promise<{ readonly text: string; readonly truncated: boolean }> => {
+  if (response.body === null) return { text: "", truncated: false }
+  const reader = response.body.getReader()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  let truncated = false
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    const room = maxBytes - size
+    if (value.byteLength > room) {
+      chunks.push(value.subarray(0, room))
+      size = maxBytes
+      truncated = true
+      await reader.cancel()
+      break
+    }
+    chunks.push(value)
+    size += value.byteLength
+  }
+  // Copied out of the chunks, which may be views of larger buffers: only the kept bytes stay referenced.
+  return { text: new TextDecoder().decode(Buffer.concat(chunks, size)), truncated }
+}

@@ -26,6 +26,8 @@ export interface Attempt {
   readonly at: string
   readonly status?: number
   readonly answer?: string
+  /** Present when the answer was longer than the mock reads (4 KiB): it stopped there. */
+  readonly answerTruncated?: true
   readonly error?: string
 }
 
@@ -54,6 +56,8 @@ export const ticketInterval = 10 * 60_000
 
 const keptPushes = 200
 const attemptTimeoutMs = 5_000
+// How much of an answer is read: `success` needs 7 bytes, and 200 characters are kept.
+const answerBytes = 4 * 1024
 
 /**
  * The pusher of one mock.
@@ -111,7 +115,7 @@ export const make = (options: {
         encrypt_type: "aes",
         msg_signature: crypto.sign(timestamp, nonce, encrypted)
       })
-      const url = `${pushUrl}${pushUrl.includes("?") ? "&" : "?"}${query}`
+      const url = Guard.withQuery(pushUrl, query)
       const body = `<xml><AppId><![CDATA[${c.appId}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`
       const at = new Date().toISOString()
       // Checked at every attempt, whatever set the URL: a push never leaves for a host the configuration does not name.
@@ -129,9 +133,10 @@ export const make = (options: {
           headers: { "content-type": "text/xml" },
           signal: AbortSignal.any([controller.signal, AbortSignal.timeout(attemptTimeoutMs)])
         })
-        const answer = (await response.text()).slice(0, 200)
-        record.attempts.push({ at, status: response.status, answer })
-        record.delivered = response.status === 200 && answer === "success"
+        const { text, truncated } = await Guard.readAtMost(response, answerBytes)
+        const answer = text.slice(0, 200)
+        record.attempts.push({ at, status: response.status, answer, ...(truncated ? { answerTruncated: true as const } : {}) })
+        record.delivered = response.status === 200 && text === "success"
       } catch (cause) {
         record.attempts.push({ at, error: cause instanceof Error ? cause.message : String(cause) })
       }

@@ -8,7 +8,8 @@
  * - the text `TESTCOMPONENT_MSG_TYPE_TEXT`, expecting the encrypted passive
  *   text reply `TESTCOMPONENT_MSG_TYPE_TEXT_callback` (Official Account);
  * - the text `QUERY_AUTH_CODE:<auth_code>`, with an authorization code for
- *   the test account, expecting an empty answer (or `success`) at once, then,
+ *   the test account, expecting an empty body at once (WeChat's 全网发布
+ *   documentation: 立即返回空字符串; `success` fails the case), then,
  *   within the wait, the code exchanged with `api_query_auth` and the
  *   customer-service text `<auth_code>_from_api` sent to the user with
  *   `/cgi-bin/message/custom/send` as the test account (both kinds);
@@ -118,29 +119,42 @@ export const make = (options: {
     const code = issued.authorizationCode
     const mask = (text: string) => text.replaceAll(code, "<auth_code>")
     const expectedText = "<auth_code>_from_api"
-    const expected = `an empty answer (or success) at once; then, within ${waitSeconds} s, api_query_auth with the code and ` +
+    const expected = `"" (an empty body) at once; then, within ${waitSeconds} s, api_query_auth with the code and ` +
       `/cgi-bin/message/custom/send of the text ${JSON.stringify(expectedText)} to ${openid} as ${authorizerAppId}`
     const firstId = customerMessages.nextId
     const delivery = await messages.deliver(componentAppId, authorizerAppId, { MsgType: "text", Content: `QUERY_AUTH_CODE:${code}`, FromUserName: openid })
     if ("refused" in delivery) throw new Error(delivery.refused)
     const answer = mask(described(delivery))
-    const answered = delivery.status === 200 && (delivery.reply?.kind === "empty" || delivery.reply?.kind === "success")
-    if (!answered) {
-      return { name: "api: QUERY_AUTH_CODE", passed: false, expected, received: answer, detail: "the first answer must be empty (or success), at once" }
+    // WeChat's documentation asks for an empty string, at once: nothing else passes here, `success` included.
+    if (!(delivery.status === 200 && delivery.reply?.kind === "empty")) {
+      // The body as received (its first 200 characters), and what it was read as when it was a passive reply.
+      const body = delivery.body
+      const received = delivery.status === 200 && body !== undefined
+        ? `${JSON.stringify(mask(body.slice(0, 200)))}${delivery.bodyTruncated === true || body.length > 200 ? " (cut)" : ""}${
+          delivery.reply?.kind === "encrypted" || delivery.reply?.kind === "unencrypted" ? ` (${answer})` : ""
+        }`
+        : answer
+      return {
+        name: "api: QUERY_AUTH_CODE",
+        passed: false,
+        expected,
+        received,
+        detail: "the first answer must be an empty body (\"\"), at once: WeChat's documentation says 立即返回空字符串, and success is not empty"
+      }
     }
     const deadline = Date.now() + waitSeconds * 1000
     const sent = () =>
-      customerMessages.since(firstId - 1).filter((m) => m.componentAppId === componentAppId && m.authorizerAppId === authorizerAppId)
-    const matching = () =>
-      sent().find((m) =>
-        m.touser === openid && m.msgtype === "text" && (m.body.text as { content?: unknown } | undefined)?.content === `${code}_from_api`
+      customerMessages.since(firstId - 1).filter(({ message: m }) =>
+        m.componentAppId === componentAppId && m.authorizerAppId === authorizerAppId
       )
+    const matching = () =>
+      sent().find(({ message: m, text }) => m.touser === openid && m.msgtype === "text" && text === `${code}_from_api`)
     const exchanged = () => state.state.authCodes[code]?.usedAt !== undefined
     while (Date.now() < deadline && !(exchanged() && matching() !== undefined)) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    const messagesSent = sent().map((m) =>
-      `${m.msgtype} to ${m.touser}${m.msgtype === "text" ? `: ${JSON.stringify(mask(String((m.body.text as { content?: unknown }).content)))}` : ""}`
+    const messagesSent = sent().map(({ message: m, text }) =>
+      `${m.msgtype} to ${m.touser}${text === undefined ? "" : `: ${JSON.stringify(mask(text))}`}`
     )
     const received = `${answer}; ${exchanged() ? "the code exchanged" : "the code not exchanged"}; ` +
       (messagesSent.length === 0 ? "no customer-service message" : `customer-service messages: ${messagesSent.join(", ")}`)
