@@ -14,10 +14,11 @@
  * @internal
  */
 import { MessageCrypto } from "@wxopen/core"
-import { Either, Redacted } from "effect"
+import { Either } from "effect"
 import * as Crypto from "node:crypto"
-import { type Component, type MockConfig, messageUrlFor } from "../MockConfig.js"
+import { type MockConfig, messageUrlFor } from "../MockConfig.js"
 import * as Guard from "./Guard.js"
+import { cryptoOf } from "./Pusher.js"
 import { defaultOpenid } from "./UserLogin.js"
 import type { WeChatState } from "./WeChatState.js"
 
@@ -100,13 +101,6 @@ export const make = (options: {
 }) => {
   const { clock, config, state } = options
   const inFlight = new Set<AbortController>()
-
-  const cryptoOf = (c: Component) =>
-    Either.getOrThrow(MessageCrypto.make({
-      appId: c.appId,
-      token: Redacted.make(c.token),
-      encodingAesKey: Redacted.make(c.encodingAesKey)
-    }))
 
   /** Reads an answer as WeChat does. */
   const readReply = (crypto: MessageCrypto.MessageCrypto, body: string): Reply => {

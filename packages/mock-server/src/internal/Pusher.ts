@@ -59,6 +59,14 @@ const attemptTimeoutMs = 5_000
 // How much of an answer is read: `success` needs 7 bytes, and 200 characters are kept.
 const answerBytes = 4 * 1024
 
+/** A component's message crypto, as WeChat holds it (the configuration's key is checked at start). */
+export const cryptoOf = (c: Component): MessageCrypto.MessageCrypto =>
+  Either.getOrThrow(MessageCrypto.make({
+    appId: c.appId,
+    token: Redacted.make(c.token),
+    encodingAesKey: Redacted.make(c.encodingAesKey)
+  }))
+
 /**
  * The pusher of one mock.
  *
@@ -76,13 +84,6 @@ export const make = (options: {
   let closed = false
   const lastTicketAt = new Map<string, number>()
   const inFlight = new Set<AbortController>()
-
-  const cryptoOf = (c: Component) =>
-    Either.getOrThrow(MessageCrypto.make({
-      appId: c.appId,
-      token: Redacted.make(c.token),
-      encodingAesKey: Redacted.make(c.encodingAesKey)
-    }))
 
   const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
