@@ -308,8 +308,10 @@ const decode = <A, I>(endpoint: Endpoint<A, I>, status: number, text: string): E
   }
   if (typeof json === "object" && json !== null && "errcode" in json) {
     const { errcode, errmsg } = json as { readonly errcode: unknown; readonly errmsg?: unknown }
-    if (typeof errcode === "number" && errcode !== 0) {
-      return Effect.fail(fromErrcode(path, errcode, typeof errmsg === "string" ? errmsg : ""))
+    // A number, or a number written as a string: WeChat's own page of jscode2session shows `"errcode": "40029"`.
+    const code = typeof errcode === "number" ? errcode : typeof errcode === "string" && /^-?\d{1,9}$/.test(errcode) ? Number(errcode) : 0
+    if (code !== 0) {
+      return Effect.fail(fromErrcode(path, code, typeof errmsg === "string" ? errmsg : ""))
     }
   }
   const decoded = endpoint.decode(json)

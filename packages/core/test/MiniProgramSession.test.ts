@@ -48,6 +48,15 @@ describe("MiniProgramSession.exchange", () => {
     })
   }
 
+  it.effect("an errcode written as a string, as WeChat's jscode2session page shows it, is the same typed error", () => {
+    const stub = makeStub({ jscode2session: () => Effect.succeed({ json: { errcode: "40029", errmsg: "invalid code rid: 1-2-3" } }) })
+    return Effect.gen(function*() {
+      yield* storeTicket()
+      const error = yield* Effect.flip(MiniProgramSession.exchange(account, code))
+      assert.deepStrictEqual([error._tag, "errcode" in error ? error.errcode : undefined], ["UserCodeError", 40029])
+    }).pipe(Effect.provide(makeLayer(stub)))
+  })
+
   it.effect("the Session schema encodes the session_key for a session store, and decodes it back", () => {
     const stub = makeStub({ jscode2session: () => Effect.succeed({ json: { openid: "o-mini-1", session_key: sessionKey } }) })
     return Effect.gen(function*() {
