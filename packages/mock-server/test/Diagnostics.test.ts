@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as Rids from "../src/internal/Rids.js"
 import type * as MockServer from "../src/MockServer.js"
 import {
   accountCall,
@@ -184,4 +185,18 @@ describe("quota resets", () => {
       assert.deepStrictEqual(JSON.parse(looked.request.request_body), { component_appid: appId, appsecret: "***" })
       assert.notInclude(JSON.stringify(looked), "wrong-secret-value")
     }).pipe(Effect.scoped))
+})
+
+describe("the rids held", () => {
+  it("at most maxRids: the oldest goes first", () => {
+    const rids = Rids.make({ now: () => 0 })
+    const rid = (i: number) => `${i.toString(16).padStart(8, "0")}-00000000-00000000`
+    const record = { at: 0, costMs: 0, url: "/x", requestBody: "", responseBody: "", clientIp: "127.0.0.1", owner: appId, path: "/x" }
+    for (let i = 0; i <= Rids.maxRids; i++) rids.record(rid(i), record)
+    assert.strictEqual(rids.size(), Rids.maxRids)
+    const owner = { kind: "component", appId } as const
+    assert.strictEqual(errcodeOf(rids.lookup(owner, rid(0))), 76001)
+    assert.strictEqual(rids.lookup(owner, rid(1)).errcode, 0)
+    assert.strictEqual(rids.lookup(owner, rid(Rids.maxRids)).errcode, 0)
+  })
 })
