@@ -25,6 +25,13 @@ const post = (mock: MockServer.RunningMock, path: string, token: string, body: u
 
 const ridIn = (answer: Record<string, any>): string => / rid: (\S+)$/.exec(answer.errmsg as string)![1]!
 
+/** The mock's clock in Unix seconds. */
+const mockSeconds = (mock: MockServer.RunningMock) =>
+  Effect.promise(async () => {
+    const { now } = (await (await fetch(`${mock.url}/__admin/clock`)).json()) as { now: string }
+    return Math.floor(Date.parse(now) / 1000)
+  })
+
 /** The first instant of the next calendar month (UTC) after the mock's clock, in seconds from it, plus a minute. */
 const toNextMonth = (mock: MockServer.RunningMock) =>
   Effect.promise(async () => {
@@ -39,14 +46,18 @@ describe("openapi/rid/get", () => {
     Effect.gen(function*() {
       const mock = yield* withMock()
       const { accessToken } = yield* authorizeAccount(mock, officialAccount.appId)
+      // An hour ahead of real time, so that invoke_time must be the mock's.
+      yield* Effect.promise(() => mock.admin.advanceClock(3600))
+      const before = yield* mockSeconds(mock)
       const failed = yield* post(mock, "/cgi-bin/no/such/api?lang=zh_CN", accessToken, { hello: "world", app_secret: "s3cr3t-value" })
+      const after = yield* mockSeconds(mock)
       assert.strictEqual(errcodeOf(failed), 40066)
       const answer = yield* post(mock, ridGet, accessToken, { rid: ridIn(failed) })
       assert.strictEqual(answer.errcode, 0)
       assert.strictEqual(answer.errmsg, "ok")
-      const { clock } = { clock: (yield* Effect.promise(() => fetch(`${mock.url}/__admin/clock`).then((r) => r.json()))) as { now: string } }
-      assert.isAtMost(answer.request.invoke_time, Math.floor(Date.parse(clock.now) / 1000))
-      assert.isAtLeast(answer.request.invoke_time, Math.floor(Date.parse(clock.now) / 1000) - 60)
+      // The mock's clock, in Unix seconds, when the call was made.
+      assert.isAtLeast(answer.request.invoke_time, before)
+      assert.isAtMost(answer.request.invoke_time, after)
       assert.isNumber(answer.request.cost_in_ms)
       assert.strictEqual(answer.request.request_url, "/cgi-bin/no/such/api?lang=zh_CN&access_token=***")
       assert.deepStrictEqual(JSON.parse(answer.request.request_body), { hello: "world", app_secret: "***" })
