@@ -8,9 +8,8 @@ import * as PreAuthCode from "../src/PreAuthCode.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { App } from "./fixtures/readme-effect-receiver.js"
 import { menuOf } from "./fixtures/readme-any-api.js"
-import { menuOpen, unblock } from "./fixtures/readme-diagnostics.js"
 import { program, WeChat } from "./fixtures/readme-program.js"
-import { appId, appSecret, encodingAesKey, makeCapture, makeLayer, makeStub, messageToken, seal, startFakeWeChat, storeTicket, ticketXml } from "./utils.js"
+import { appId, appSecret, encodingAesKey, makeLayer, makeStub, messageToken, seal, startFakeWeChat, storeTicket, ticketXml } from "./utils.js"
 
 // Each program in the README is a fixture here, compiled with the tests; the README must show it word for word (the
 // fixture's `main` is the README's last statement, which runs the program; the consumer test runs it as written).
@@ -20,8 +19,7 @@ const fixtures = {
   "effect-receiver": "readme-effect-receiver.ts",
   "node-receiver": "readme-node-receiver.ts",
   "any-api": "readme-any-api.ts",
-  "http-client": "readme-http-client.ts",
-  diagnostics: "readme-diagnostics.ts"
+  "http-client": "readme-http-client.ts"
 }
 
 const normalize = (text: string) =>
@@ -193,58 +191,5 @@ describe("the README", () => {
       })
       assert.deepStrictEqual(yield* menuOf("wxfedcba9876543210"), { voiceRecognition: true, menuOpen: true })
     }).pipe(Effect.provide(AuthorizerToken.layer.pipe(Layer.provideMerge(makeLayer(stub)))))
-  })
-
-  it.effect("diagnostics: a failed call's rid is looked up with the account's token and logged; a spent quota is reset once", () => {
-    const capture = makeCapture()
-    let remain = 0
-    const stub = makeStub({
-      get_current_selfmenu_info: () => Effect.succeed({ json: { errcode: 48001, errmsg: "api unauthorized rid: 65-aa-bb" } }),
-      get: (request) =>
-        Effect.succeed(
-          request.url.searchParams.get("access_token") !== "account-token"
-            ? { json: { errcode: 76003, errmsg: "not yours rid: 1-2-3" } }
-            : request.url.pathname === "/cgi-bin/openapi/rid/get" && request.body.rid === "65-aa-bb"
-            ? {
-              json: {
-                request: {
-                  invoke_time: 1_700_000_000,
-                  cost_in_ms: 12,
-                  request_url: "/cgi-bin/get_current_selfmenu_info",
-                  request_body: "",
-                  response_body: "{}",
-                  client_ip: "203.0.113.9"
-                }
-              }
-            }
-            : { json: { quota: { daily_limit: 100, used: 100 - remain, remain } } }
-        ),
-      clear_quota: (request) =>
-        Effect.sync(() => {
-          if (request.body.appid === "wxfedcba9876543210") remain = 100
-          return { json: { errcode: 0, errmsg: "ok" } }
-        })
-    })
-    return Effect.gen(function*() {
-      yield* storeTicket()
-      const store = yield* TokenStore.TokenStore
-      yield* store.setAuthorizer(appId, "wxfedcba9876543210", {
-        accessToken: Redacted.make("account-token"),
-        expiresAt: 7_200_000,
-        refreshToken: Redacted.make("refresh-token"),
-        authorizedAt: 0
-      })
-      const error = yield* Effect.flip(menuOpen("wxfedcba9876543210"))
-      assert.strictEqual(error._tag, "PermissionError")
-      assert.include(
-        capture.texts.join("\n"),
-        "WeChat saw /cgi-bin/get_current_selfmenu_info from 203.0.113.9 at 2023-11-14T22:13:20.000Z, 12 ms"
-      )
-      const quota = yield* unblock("/cgi-bin/get_current_selfmenu_info", "wxfedcba9876543210")
-      assert.strictEqual(quota.remain, 100)
-      assert.strictEqual(stub.count("clear_quota"), 1)
-      yield* unblock("/cgi-bin/get_current_selfmenu_info", "wxfedcba9876543210")
-      assert.strictEqual(stub.count("clear_quota"), 1)
-    }).pipe(Effect.provide(AuthorizerToken.layer.pipe(Layer.provideMerge(makeLayer(stub)))), Effect.provide(capture.layer))
   })
 })

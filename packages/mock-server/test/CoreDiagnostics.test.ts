@@ -25,7 +25,8 @@ const setup = (config: Parameters<typeof withMock>[0] = {}) =>
 const resetsIn = (mock: MockServer.RunningMock) =>
   Effect.promise(async () => {
     const entries = await Promise.all(
-      ["clear_quota", "clear_quota/v2"].map((endpoint) => mock.admin.journal({ endpoint }))
+      // The journal names a component endpoint by its last part, any other by its path.
+      ["/cgi-bin/clear_quota", "clear_quota", "clear_quota/v2"].map((endpoint) => mock.admin.journal({ endpoint }))
     )
     return entries.flat().length
   })
@@ -87,6 +88,7 @@ describe("ApiQuota against the mock", () => {
           remain: 0
         })
         yield* ApiQuota.reset({ authorizerAppId: officialAccount.appId })
+        assert.strictEqual(yield* resetsIn(mock), 1)
         assert.strictEqual((yield* ApiQuota.get(menu, { authorizerAppId: officialAccount.appId })).remain, 1)
         assert.strictEqual((yield* account.get(menu, Menu)).is_menu_open, 1)
       }).pipe(Effect.provide(context))
@@ -101,6 +103,7 @@ describe("ApiQuota against the mock", () => {
         assert.isTrue(spent instanceof WeChatError.QuotaError && spent.reason === "Daily")
         assert.strictEqual(yield* resetsIn(mock), 0)
         yield* ApiQuota.reset()
+        assert.strictEqual(yield* resetsIn(mock), 1)
         assert.isString((yield* PreAuthCode.create).code)
       }).pipe(Effect.provide(context))
     }).pipe(Effect.scoped))
