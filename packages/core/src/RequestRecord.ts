@@ -41,8 +41,9 @@ import { InvalidRequestError } from "./WeChatError.js"
 
 /**
  * One request as WeChat recorded it. `requestUrl` is the path and query WeChat
- * logged (its token masked by WeChat, or not: treat it as a secret when you
- * log it); the bodies are `Redacted`.
+ * logged, the values of its tokens, secrets and codes (`access_token`,
+ * `refresh_token`, `appsecret`, `js_code`, …) masked as `***` by wxopen, so it
+ * can be logged; the bodies are `Redacted`.
  *
  * @since 0.1.0
  * @category models
@@ -70,6 +71,9 @@ export interface RequestRecord {
 export interface Options {
   readonly authorizerAppId?: string
 }
+
+// Whatever WeChat echoes of the query, a token, secret or code in it is not passed on.
+const masked = (url: string): string => url.replace(/([?&][\w.-]*(?:token|secret|code)=)[^&#]*/gi, "$1***")
 
 const GetRid = endpoint({
   path: "/cgi-bin/openapi/rid/get",
@@ -117,7 +121,7 @@ export const get = Effect.fn("RequestRecord.get")(function*(
     // WeChat writes the time in Unix seconds.
     invokeTime: DateTime.unsafeMake(r.invoke_time * 1000),
     costMs: r.cost_in_ms,
-    requestUrl: r.request_url,
+    requestUrl: masked(r.request_url),
     requestBody: r.request_body,
     responseBody: r.response_body,
     clientIp: r.client_ip

@@ -67,6 +67,18 @@ describe("RequestRecord.get", () => {
     }).pipe(Effect.provide(setup(stub)))
   })
 
+  it.effect("masks the values of tokens, secrets and codes WeChat echoes in the URL", () => {
+    const url = "/sns/component/jscode2session?appid=wx1&js_code=CODE-LEAK&component_access_token=TOKEN-LEAK&x=1&appsecret=S-LEAK"
+    const stub = makeStub({
+      get: ridGet(() => Effect.succeed({ json: { ...record.json, request: { ...record.json.request, request_url: url } } }))
+    })
+    return Effect.gen(function*() {
+      yield* withAccount
+      const got = yield* RequestRecord.get(rid)
+      assert.strictEqual(got.requestUrl, "/sns/component/jscode2session?appid=wx1&js_code=***&component_access_token=***&x=1&appsecret=***")
+    }).pipe(Effect.provide(setup(stub)))
+  })
+
   it.effect("with authorizerAppId, sends the account's token", () => {
     const stub = makeStub({ get: ridGet(() => Effect.succeed(record)) })
     return Effect.gen(function*() {
