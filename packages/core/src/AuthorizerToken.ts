@@ -43,7 +43,7 @@ import * as RetryOnce from "./internal/retryOnce.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { type AccessToken, type AuthorizerTokens, TokenStore, TokenStoreError } from "./TokenStore.js"
 import { endpoint, type Endpoint, type Request, WeChatClient } from "./WeChatClient.js"
-import { type PermissionError, type RefreshTokenError, WeChatError } from "./WeChatError.js"
+import { type PermissionError, type RefreshTokenError, WeChatError, withAuthorizer } from "./WeChatError.js"
 
 /**
  * The component holds no refresh token for this account: it never authorized,
@@ -285,7 +285,8 @@ export const withToken = <A, E, R>(
  * Sends one request, as an account, to an endpoint that takes the account's
  * token (`access_token` for Official Account and Mini Program APIs), under
  * the same rule as {@link withToken}. `AuthorizerClient` does the same for a
- * path and a schema.
+ * path and a schema. An error WeChat answered carries the account as
+ * `authorizerAppId`, so `RequestRecord.lookup` uses its token.
  *
  * @since 0.1.0
  * @category combinators
@@ -296,4 +297,5 @@ export const execute = <A, I>(
   request?: Request
 ): Effect.Effect<A, AuthorizerTokenError, WeChatClient | AuthorizerToken> =>
   Effect.flatMap(WeChatClient, (client) =>
-    withToken(authorizerAppId, (accessToken) => client.execute(endpoint, { ...request, accessToken })))
+    withToken(authorizerAppId, (accessToken) =>
+      Effect.mapError(client.execute(endpoint, { ...request, accessToken }), (error) => withAuthorizer(error, authorizerAppId))))

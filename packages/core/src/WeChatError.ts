@@ -26,11 +26,15 @@
 import { Schema } from "effect"
 
 // `endpoint` is the path the request went to (`/cgi-bin/component/api_create_preauthcode`), never its query.
+// `authorizerAppId` is set when the request was sent with that account's token (`AuthorizerToken.execute`,
+// `AuthorizerClient`), so `RequestRecord.lookup` knows whose token can look its rid up; absent, the token was the
+// component's (or none).
 const answered = {
   endpoint: Schema.String,
   errcode: Schema.Number,
   errmsg: Schema.String,
-  rid: Schema.optionalWith(Schema.String, { exact: true })
+  rid: Schema.optionalWith(Schema.String, { exact: true }),
+  authorizerAppId: Schema.optionalWith(Schema.String, { exact: true })
 }
 
 interface Answered {
@@ -38,6 +42,7 @@ interface Answered {
   readonly errcode: number
   readonly errmsg: string
   readonly rid?: string
+  readonly authorizerAppId?: string
 }
 
 const describe = (
@@ -170,25 +175,89 @@ export class IpWhitelistError extends Schema.TaggedError<IpWhitelistError>()("Ip
 }
 
 /**
- * A quota is exhausted: 45009 the daily quota (never retried: each retry
- * would spend tomorrow's), 45011 the per-minute quota (retried with backoff).
+ * A quota is exhausted: 45009 the daily quota (never retried, never reset for
+ * you: each retry would spend tomorrow's, and a reset spends one of 10 a
+ * month), 45011 the per-minute quota (retried with backoff), 48006 no quota
+ * resets left this month (`NoResetsLeft`, from `ApiQuota.reset`).
  *
  * @since 0.1.0
  * @category errors
  */
 export class QuotaError extends Schema.TaggedError<QuotaError>()("QuotaError", {
   ...answered,
-  reason: Schema.Literal("Daily", "PerMinute")
+  reason: Schema.Literal("Daily", "PerMinute", "NoResetsLeft")
 }) {
   /** @since 0.1.0 */
   override get message(): string {
-    return this.reason === "Daily"
+    switch (this.reason) {
+      case "Daily":
+        return describe(
+          this,
+          "daily quota reached",
+          "stop calling this endpoint until the quota resets at midnight (Beijing time), or spend one of the month's 10 " +
+            "resets deliberately with ApiQuota.reset; look for a process that fetches tokens without a shared store"
+        )
+      case "PerMinute":
+        return describe(this, "per-minute quota reached", "slow down; retries under the RetryPolicy did not get through")
+      case "NoResetsLeft":
+        return describe(
+          this,
+          "no quota resets left this month",
+          "the 10 resets of this month (clear_quota and clear_quota/v2 together) are spent: wait for midnight, when the " +
+            "daily quota starts over, and for next month's resets"
+        )
+    }
+  }
+}
+
+/**
+ * A request id could not be looked up (`openapi/rid/get`): 76001 WeChat has
+ * no such request (`Unknown`: older than 7 days, or mistyped), 76002 the rid
+ * is not of WeChat's form (`Malformed`), 76003 the request was made with
+ * another account's token (`NotOwner`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RidError extends Schema.TaggedError<RidError>()("RidError", {
+  ...answered,
+  reason: Schema.Literal("Unknown", "Malformed", "NotOwner")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const advice = {
+      Unknown: "WeChat keeps requests for 7 days: this rid is older, mistyped, or of another account (look it up " +
+        "with that account's token: RequestRecord.get(rid, { authorizerAppId }))",
+      Malformed: "pass the rid exactly as it appears after `rid:` in the errmsg (RequestRecord.lookup(error) reads it for you)",
+      NotOwner: "the request was made with another token: look a component call up with the component token, an " +
+        "account's call with that account's (RequestRecord.get(rid, { authorizerAppId }))"
+    }[this.reason]
+    return describe(this, `rid ${this.reason === "NotOwner" ? "not this token's" : this.reason.toLowerCase()}`, advice)
+  }
+}
+
+/**
+ * An API path's quota could not be read (`openapi/quota/get`): 76021 WeChat
+ * does not know the path (`UnknownPath`), 76022 its quota cannot be queried
+ * (`NotQueryable`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class QuotaQueryError extends Schema.TaggedError<QuotaQueryError>()("QuotaQueryError", {
+  ...answered,
+  reason: Schema.Literal("UnknownPath", "NotQueryable")
+}) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return this.reason === "UnknownPath"
       ? describe(
         this,
-        "daily quota reached",
-        "stop calling this endpoint until the quota resets (or clear it once on the console); look for a process that fetches tokens without a shared store"
+        "cgi_path not found",
+        "give the API's path as WeChat documents it, from its leading slash and without query or host " +
+          "(/cgi-bin/message/custom/send)"
       )
-      : describe(this, "per-minute quota reached", "slow down; retries under the RetryPolicy did not get through")
+      : describe(this, "quota not queryable", "WeChat does not report a quota for this API; count the calls on your side")
   }
 }
 
@@ -504,6 +573,8 @@ export type WeChatError =
   | ComponentIdentityError
   | IpWhitelistError
   | QuotaError
+  | RidError
+  | QuotaQueryError
   | PermissionError
   | RequestFormatError
   | AuthorizationCodeError
@@ -531,6 +602,8 @@ export const WeChatError = Schema.Union(
   ComponentIdentityError,
   IpWhitelistError,
   QuotaError,
+  RidError,
+  QuotaQueryError,
   PermissionError,
   RequestFormatError,
   AuthorizationCodeError,
@@ -577,6 +650,12 @@ const byCode: Record<number, Classify> = {
   40164: (f) => ipWhitelist(f),
   45009: (f) => new QuotaError({ ...f, reason: "Daily" }),
   45011: (f) => new QuotaError({ ...f, reason: "PerMinute" }),
+  48006: (f) => new QuotaError({ ...f, reason: "NoResetsLeft" }),
+  76001: (f) => new RidError({ ...f, reason: "Unknown" }),
+  76002: (f) => new RidError({ ...f, reason: "Malformed" }),
+  76003: (f) => new RidError({ ...f, reason: "NotOwner" }),
+  76021: (f) => new QuotaQueryError({ ...f, reason: "UnknownPath" }),
+  76022: (f) => new QuotaQueryError({ ...f, reason: "NotQueryable" }),
   48001: (f) => new PermissionError({ ...f, reason: "ApiUnauthorized" }),
   61007: (f) => {
     const permission = /funcscope_category\D{0,3}(\d+)/.exec(f.errmsg)?.[1]
@@ -620,17 +699,43 @@ const ipWhitelist = (fields: Answered): IpWhitelistError => {
  * The error for a non-zero `errcode` answered by `endpoint`: its family's
  * class, or {@link UnknownWeChatError} for a code wxopen does not classify.
  * On `/sns/userinfo`, whose token is a user's, the access-token codes, 40003
- * and 48001 are a {@link UserTokenError}.
+ * and 48001 are a {@link UserTokenError}. `authorizerAppId` is the account
+ * whose token sent the request, if it was an account's.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const fromErrcode = (endpoint: string, errcode: number, errmsg: string): WeChatError => {
+export const fromErrcode = (
+  endpoint: string,
+  errcode: number,
+  errmsg: string,
+  authorizerAppId?: string
+): WeChatError => {
   const rid = parseRid(errmsg)
-  const fields: Answered = rid === undefined ? { endpoint, errcode, errmsg } : { endpoint, errcode, errmsg, rid }
+  const fields: Answered = {
+    endpoint,
+    errcode,
+    errmsg,
+    ...(rid === undefined ? {} : { rid }),
+    ...(authorizerAppId === undefined ? {} : { authorizerAppId })
+  }
   const classify = (userTokenEndpoints.has(endpoint) ? byUserTokenCode[errcode] : undefined) ?? byCode[errcode]
   return (classify ?? ((f) => new UnknownWeChatError(f)))(fields)
 }
+
+/**
+ * The error of a request sent with an account's token, marked with that
+ * account (`authorizerAppId`) so its rid can be looked up with the right
+ * token; errors that WeChat did not answer with an errcode are returned as
+ * they are.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const withAuthorizer = (error: WeChatError, authorizerAppId: string): WeChatError =>
+  "errmsg" in error && error.errcode !== undefined && error.errmsg !== undefined && error._tag !== "VerifyTicketError"
+    ? fromErrcode(error.endpoint, error.errcode, error.errmsg, authorizerAppId)
+    : error
 
 /**
  * Whether a failure is worth retrying as it is: WeChat busy (-1), the

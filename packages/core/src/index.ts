@@ -20,6 +20,13 @@ export * as AccountMessage from "./AccountMessage.js"
 export * as AccountPush from "./AccountPush.js"
 
 /**
+ * An API's daily quota, used and left, and deliberate resets (10 a month).
+ *
+ * @since 0.1.0
+ */
+export * as ApiQuota from "./ApiQuota.js"
+
+/**
  * The form of a WeChat appid (`wx` and 16 lowercase hexadecimal characters), checked
  * where an appid enters wxopen.
  *
@@ -138,6 +145,13 @@ export * as PushEvent from "./PushEvent.js"
  * @since 0.1.0
  */
 export * as ReleaseCheck from "./ReleaseCheck.js"
+
+/**
+ * What WeChat recorded of a request, looked up by its rid (from an error, in one call).
+ *
+ * @since 0.1.0
+ */
+export * as RequestRecord from "./RequestRecord.js"
 
 /**
  * The retry policy, a replaceable `Schedule`.

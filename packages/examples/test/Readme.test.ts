@@ -1,11 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import { MockServer } from "@wxopen/mock-server"
-import { ConfigProvider, Effect, Layer, Schedule } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { Authorization, AuthorizerToken, ComponentConfig, ComponentToken, RetryPolicy, TokenStore, WeChatClient } from "@wxopen/core"
+import { MockConfig, MockServer } from "@wxopen/mock-server"
+import { ConfigProvider, Effect, Layer, Logger, Redacted, Schedule } from "effect"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { App as MessagesApp } from "./fixtures/readme-account-messages.js"
 import { program, WeChat } from "./fixtures/readme-account.js"
+import { menuOpen, unblock } from "./fixtures/readme-diagnostics.js"
 import { App as ReleaseCheckApp } from "./fixtures/readme-release-check.js"
 import { App as UserLoginApp } from "./fixtures/readme-user-login.js"
 
@@ -197,4 +200,53 @@ describe("the README's account programs, against the mock", () => {
       const other = yield* Effect.promise(() => mock.admin.pushMessage(component.appId, account, { MsgType: "text", Content: "TESTCOMPONENT_MSG_TYPE_TEXT" }))
       assert.isTrue(other.reply?.kind === "encrypted" && other.reply.verified && other.reply.fields.Content === "thanks, we will be in touch", JSON.stringify(other))
     }).pipe(Effect.scoped), 60_000)
+})
+
+describe("the README's diagnostics", () => {
+  shownWordForWord("diagnostics", "readme-diagnostics.ts")
+
+  it.live("logs what WeChat saw of a call refused with 45009, then lifts it with one deliberate reset", () =>
+    Effect.gen(function*() {
+      const menu = "/cgi-bin/get_current_selfmenu_info"
+      const mock = yield* Effect.acquireRelease(
+        Effect.promise(() => MockServer.start({ config: { ...MockConfig.defaults, apiQuotas: { [menu]: 1 } } })),
+        (m) => Effect.promise(() => m.close())
+      )
+      const component = mock.config.components[0]!
+      const account = mock.config.authorizers[0]!.appId
+      const lines: Array<string> = []
+      const services = AuthorizerToken.layer.pipe(
+        Layer.provideMerge(ComponentToken.layer),
+        Layer.provideMerge(WeChatClient.layer().pipe(Layer.provide(RetryPolicy.layer(Schedule.stop)))),
+        Layer.provideMerge(
+          ComponentConfig.layer({ appId: component.appId, appSecret: Redacted.make(component.appSecret), apiBaseUrl: mock.url })
+        ),
+        Layer.provideMerge(TokenStore.layerMemory),
+        Layer.provideMerge(FetchHttpClient.layer),
+        Layer.provideMerge(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => lines.push(String(message)))))
+      )
+      yield* Effect.gen(function*() {
+        const { ticket } = yield* Effect.promise(() => mock.admin.ticket(component.appId))
+        yield* ComponentToken.storeTicket(Redacted.make(ticket))
+        const { authorizationCode } = yield* Effect.promise(() =>
+          mock.admin.authorize({ componentAppId: component.appId, authorizerAppId: account })
+        )
+        yield* Authorization.exchange(authorizationCode)
+        assert.isTrue(yield* menuOpen(account))
+        const refused = yield* Effect.flip(menuOpen(account))
+        assert.isTrue(refused._tag === "QuotaError" && refused.reason === "Daily")
+        assert.strictEqual(lines.length, 1)
+        assert.match(
+          lines[0]!,
+          /^WeChat saw \/cgi-bin\/get_current_selfmenu_info\?access_token=\*\*\* from 127\.0\.0\.1 at \d{4}-\d\d-\d\dT[\d:.]+Z, \d+ ms$/
+        )
+        const quota = yield* unblock(menu, account)
+        assert.deepStrictEqual(quota, { dailyLimit: 1, used: 0, remain: 1 })
+        assert.isTrue(yield* menuOpen(account))
+        // Spent again: the refusal is looked up and logged, and nothing is reset but by unblock.
+        yield* Effect.flip(menuOpen(account))
+        assert.strictEqual(lines.length, 2)
+        assert.strictEqual((yield* Effect.promise(() => mock.admin.journal({ endpoint: "/cgi-bin/clear_quota" }))).length, 1)
+      }).pipe(Effect.provide(services))
+    }).pipe(Effect.scoped))
 })

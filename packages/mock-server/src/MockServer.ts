@@ -40,6 +40,7 @@ import * as CustomerMessages from "./internal/CustomerMessages.js"
 import * as Guard from "./internal/Guard.js"
 import * as Pusher from "./internal/Pusher.js"
 import * as ReleaseCheck from "./internal/ReleaseCheck.js"
+import * as Rids from "./internal/Rids.js"
 import * as UserLogin from "./internal/UserLogin.js"
 import * as WeChatState from "./internal/WeChatState.js"
 
@@ -254,6 +255,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
   const state = WeChatState.make(config, clock)
   const faults = Faults.make()
   const journal = Journal.make(config.journalLimit)
+  const rids = Rids.make(clock)
   const pusher = Pusher.make({ config, state, clock })
   const userLogin = UserLogin.make(state, clock)
   const messages = AccountMessages.make({ config, state, clock })
@@ -305,30 +307,43 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     req: IncomingMessage,
     res: ServerResponse,
     body: string,
-    call: { readonly endpoint: string; readonly path: string; readonly query: Readonly<Record<string, string>> },
+    call: {
+      readonly endpoint: string
+      readonly path: string
+      readonly query: Readonly<Record<string, string>>
+      /** Whose call this is (an appid), for its rid; read once answered. */
+      readonly owner: (json: unknown) => string | undefined
+    },
     answer: (json: unknown, fault: Faults.Fault | undefined) => Reply
   ) => {
     const at = clock.now()
+    const started = performance.now()
     const method = req.method ?? ""
     const json = body === "" ? undefined : parseJson(body)
+    // Kept whole up to 4 KiB: past that, only its length, so that the journal's memory stays bounded in bytes too.
+    // The customer-service API's text may carry an authorization code (the release check's `<code>_from_api`).
+    const kept = json === undefined || body.length > 4096
+      ? { characters: body.length }
+      : call.path === customerSendPath
+      ? CustomerMessages.maskAuthCodes(json)
+      : json
     const record = (status: number, errcode: number | undefined, fault: string | undefined) =>
-      journal.record({
+      journal.record({ at, method, path: call.path, endpoint: call.endpoint, query: call.query, body: kept, status, errcode, fault })
+    // An error's rid, with what the mock received and answered, masked now: rid/get shows it for 7 days.
+    const keepRid = (reply: Reply) => {
+      const rid = Rids.ridOf(reply.body)
+      if (rid === undefined) return
+      rids.record(rid, {
         at,
-        method,
-        path: call.path,
-        endpoint: call.endpoint,
-        query: call.query,
-        // Kept whole up to 4 KiB: past that, only its length, so that the journal's memory stays bounded in bytes too.
-        // The customer-service API's text may carry an authorization code (the release check's `<code>_from_api`).
-        body: json === undefined || body.length > 4096
-          ? { characters: body.length }
-          : call.path === customerSendPath
-          ? CustomerMessages.maskAuthCodes(json)
-          : json,
-        status,
-        errcode,
-        fault
+        costMs: Math.round(performance.now() - started),
+        url: Rids.maskedUrl(call.path, call.query),
+        requestBody: Rids.bodyText(body, Journal.mask(kept)),
+        responseBody: Rids.bodyText("-", Rids.maskAnswer(reply.body)),
+        clientIp: ipOf(req)(),
+        owner: call.owner(json),
+        path: call.path
       })
+    }
     const respond = (fire: Faults.Fault | undefined) => {
       if (fire?.type === "reset") {
         record(0, undefined, "reset")
@@ -351,6 +366,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       const text = JSON.stringify(reply.body)
       const errcode = typeof reply.body === "object" && reply.body !== null ? (reply.body as { errcode?: unknown }).errcode : undefined
       record(reply.status, typeof errcode === "number" && errcode !== 0 ? errcode : undefined, fire?.type)
+      keepRid(reply)
       if (fire?.type === "truncated") {
         // The length of the whole answer is announced, half of it is sent, and the connection ends.
         res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) })
@@ -373,9 +389,12 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     // As Express answered it when it routed these paths: a malformed percent-escape is a bad request.
     if (!decodes(path)) return sendJson(res, WeChatState.error(47001), 400)
     // Only /cgi-bin/component/NAME is an endpoint: a deeper path is not.
-    const endpoint = /^\/cgi-bin\/component\/([^/]+)$/.exec(path)?.[1] ?? ""
+    // (and clear_quota/v2, the quota reset with the app secret).
+    const endpoint = /^\/cgi-bin\/component\/([^/]+|clear_quota\/v2)$/.exec(path)?.[1] ?? ""
     const query = Object.fromEntries(new URLSearchParams(search))
-    serve(req, res, body, { endpoint, path, query }, (json, fault) => {
+    const owner = (json: unknown) =>
+      state.callOwner(query.component_access_token, (json as { component_appid?: unknown } | undefined)?.component_appid)
+    serve(req, res, body, { endpoint, path, query, owner }, (json, fault) => {
       const answer = state.answer({
         endpoint,
         method: req.method ?? "",
@@ -391,12 +410,34 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
     })
   }
 
+  // The diagnostics APIs: each takes a component's token or an account's, as `access_token`.
+  const diagnostics: Record<string, (owner: WeChatState.Owner, json: Record<string, unknown>) => WeChatState.Answer> = {
+    "/cgi-bin/openapi/rid/get": (owner, json) => rids.lookup(owner, json.rid),
+    "/cgi-bin/openapi/quota/get": (owner, json) => state.quotaOf(owner, json.cgi_path),
+    // The token's owner resets its own counters, and names itself.
+    "/cgi-bin/clear_quota": (owner, json) =>
+      json.appid === undefined || json.appid === ""
+        ? WeChatState.error(41002)
+        : json.appid !== owner.appId
+        ? WeChatState.error(40013)
+        : state.clearQuota(owner.appId)
+  }
+
   // An account's call to any other API: checked as WeChat checks it, then a stub, a built-in answer, or 40066.
   const accountApi: Handler = (req, res, body) => {
     const method = req.method ?? ""
     const { path, search } = splitUrl(req.url ?? "/")
     const query = Object.fromEntries(new URLSearchParams(search))
-    serve(req, res, body, { endpoint: path, path, query }, (json) => {
+    const owner = () => state.callOwner(query.access_token, undefined)
+    serve(req, res, body, { endpoint: path, path, query, owner }, (json) => {
+      const diagnosis = diagnostics[path]
+      if (diagnosis !== undefined) {
+        if (method !== "POST") return { status: 200, body: WeChatState.error(43002) }
+        const checked = state.tokenOwner(query.access_token)
+        if ("refused" in checked) return { status: 200, body: checked.refused }
+        if (typeof json !== "object" || json === null || Array.isArray(json)) return { status: 200, body: WeChatState.error(47001) }
+        return { status: 200, body: diagnosis(checked.owner, json as Record<string, unknown>) }
+      }
       const login = userLogin.answer(path, query)
       if (login !== undefined) return { status: 200, body: login }
       const checked = isAccountCall(path) ? state.accountCall({ path, query, ip: ipOf(req) }) : undefined
@@ -494,6 +535,7 @@ const makeApp = (config: MockConfig.MockConfig, policy: Guard.AdminPolicy) => {
       stubs.db.setState(initialStubs())
       faults.clear()
       journal.clear()
+      rids.clear()
       pusher.reset()
       userLogin.reset()
       customerMessages.reset()

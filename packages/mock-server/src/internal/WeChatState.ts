@@ -119,6 +119,8 @@ export interface State {
   authorizerTokens: Record<string, AuthorizerTokenRecord>
   /** Calls made today, by `day:appId:endpoint` for a component and `day:authorizerAppId:/path` for an account. */
   quota: Record<string, number>
+  /** Quota resets made this month (mock time), by `month:appId` (a component's or an account's); 10 allowed. */
+  quotaResets: Record<string, number>
 }
 
 /**
@@ -202,7 +204,13 @@ export const errmsgs: Readonly<Record<number, string>> = {
   61009: "code is invalid",
   61010: "code is expired",
   61011: "invalid component",
-  61023: "refresh_token is invalid"
+  61023: "refresh_token is invalid",
+  48006: "forbid to clear quota because of reaching the limit",
+  76001: "rid not found",
+  76002: "rid is error",
+  76003: "could not query this rid,no permission",
+  76021: "cgi_path not found, please check",
+  76022: "could not use this cgi_path,no permission"
 }
 
 // Random bytes are drawn 64 KiB at a time: each draw is a call into OpenSSL that costs more than the bytes it gives, and a
@@ -362,6 +370,26 @@ export const testAccounts: Readonly<Record<"officialAccount" | "miniProgram", Au
 const minute = 60_000
 /** The most accounts `api_get_authorizer_list` answers at once. */
 const maxListCount = 500
+/**
+ * The quota resets an account (or a component) may make in a calendar month,
+ * `clear_quota` and `clear_quota/v2` together, as WeChat allows.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const quotaResetsPerMonth = 10
+
+/**
+ * Whose a token is: a component's (its component access token) or an
+ * account's (an authorizer access token), by appid.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Owner =
+  | { readonly kind: "component"; readonly appId: string }
+  | { readonly kind: "account"; readonly appId: string; readonly componentAppId: string }
+
 const lifetimes = {
   ticket: 12 * 60 * minute,
   componentToken: 7_200_000,
@@ -390,7 +418,8 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     authCodes: {},
     authorizations: {},
     authorizerTokens: {},
-    quota: {}
+    quota: {},
+    quotaResets: {}
   })
   let state = initial()
   // Each component's newest token: a new token finds the one it supersedes at once rather than by enumerating tokens.
@@ -432,6 +461,10 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     }
     for (const key of Object.keys(state.quota)) {
       if (!key.startsWith(day)) delete state.quota[key]
+    }
+    const month = day.slice(0, 7)
+    for (const key of Object.keys(state.quotaResets)) {
+      if (!key.startsWith(month)) delete state.quotaResets[key]
     }
   }
 
@@ -483,6 +516,25 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     if (used >= (config.apiQuotas[path] ?? defaultApiQuota)) return error(45009)
     state.quota[key] = used + 1
     return undefined
+  }
+
+  /**
+   * A quota reset for `appId` (a component or an account): its daily counters
+   * zeroed, one of its 10 resets of the calendar month spent; 48006 when none
+   * is left.
+   */
+  const clearQuota = (appId: string, now: number): Answer => {
+    prune(now)
+    const day = new Date(now).toISOString().slice(0, 10)
+    const key = `${day.slice(0, 7)}:${appId}`
+    const used = state.quotaResets[key] ?? 0
+    if (used >= quotaResetsPerMonth) return error(48006)
+    state.quotaResets[key] = used + 1
+    const prefix = `${day}:${appId}:`
+    for (const counter of Object.keys(state.quota)) {
+      if (counter.startsWith(prefix)) delete state.quota[counter]
+    }
+    return { errcode: 0, errmsg: "ok" }
   }
 
   const checkSecret = (given: unknown, expected: string): Answer | undefined =>
@@ -568,6 +620,19 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     )
 
   const handlers: Record<string, (request: Request, c: Component, now: number) => Answer> = {
+    // The component's own counters, with its token (the body names the component).
+    clear_quota: (request, c, now) => checkToken(request, c.appId, now) ?? clearQuota(c.appId, now),
+    // With the app secret, for when no token can be had: the component's counters, or an authorized account's.
+    "clear_quota/v2": (request, c, now) => {
+      const body = request.json as Record<string, unknown>
+      const secret = checkSecret(body.appsecret, c.appSecret)
+      if (secret !== undefined) return secret
+      const account = body.appid
+      if (account === undefined || account === "") return clearQuota(c.appId, now)
+      if (typeof account !== "string") return error(40013)
+      if (state.authorizations[`${c.appId}:${account}`] === undefined) return error(61003)
+      return clearQuota(account, now)
+    },
     api_component_token: (request, c, now) => {
       const body = request.json as Record<string, unknown>
       const secret = checkSecret(body.component_appsecret, c.appSecret)
@@ -699,6 +764,62 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     isAuthorized: (componentAppId: string, authorizerAppId: string): boolean =>
       state.authorizations[`${componentAppId}:${authorizerAppId}`] !== undefined,
     authorizer,
+    /**
+     * The owner of an `access_token` that the diagnostics APIs take (a
+     * component's token or an account's), or WeChat's error for it.
+     */
+    tokenOwner: (token: string | undefined): { readonly owner: Owner } | { readonly refused: Answer } => {
+      const now = clock.now()
+      prune(now)
+      const componentToken = token === undefined ? undefined : state.tokens[token]
+      if (componentToken !== undefined) {
+        const refused = componentTokenRefusal(componentToken.componentAppId, token, now)
+        return refused === undefined ? { owner: { kind: "component", appId: componentToken.componentAppId } } : { refused }
+      }
+      const checked = checkAccountToken(token, now)
+      if (checked.refused !== undefined) return { refused: checked.refused }
+      return { owner: { kind: "account", appId: checked.record.authorizerAppId, componentAppId: checked.record.componentAppId } }
+    },
+    /**
+     * Whose call a request was, for its rid: the appid of the token it
+     * carried, valid or not, as far as the mock still knows it; else the
+     * component its body names.
+     */
+    callOwner: (token: string | undefined, componentAppId: unknown): string | undefined => {
+      if (token !== undefined && token !== "") {
+        const owner = state.tokens[token]?.componentAppId ?? state.authorizerTokens[token]?.authorizerAppId
+        if (owner !== undefined) return owner
+      }
+      return typeof componentAppId === "string" && component(componentAppId) !== undefined ? componentAppId : undefined
+    },
+    /**
+     * `openapi/quota/get` for `cgiPath`: today's limit, use and remainder
+     * of the owner's counter; 76021 for a path the mock counts nothing for,
+     * 76022 for one that is not the owner's (another account type's, a
+     * component's path with an account's token or the reverse, `/sns/`).
+     */
+    quotaOf: (owner: Owner, cgiPath: unknown): Answer => {
+      const now = clock.now()
+      prune(now)
+      if (typeof cgiPath !== "string" || !cgiPath.startsWith("/")) return error(76021)
+      const day = new Date(now).toISOString().slice(0, 10)
+      const componentPath = /^\/cgi-bin\/component\/(.+)$/.exec(cgiPath)
+      if (cgiPath.includes("/sns/") || (componentPath === null) !== (owner.kind === "account")) return error(76022)
+      let limit: number | undefined
+      if (componentPath !== null) {
+        const endpoint = componentPath[1]! as Endpoint
+        limit = config.quotas[endpoint] ?? defaultQuotas[endpoint]
+        if (limit === undefined) return error(76021)
+      } else {
+        const account = authorizer(owner.appId)
+        if (account !== undefined && Permissions.check(cgiPath, account.type, [])._tag === "WrongAccountType") return error(76022)
+        limit = config.apiQuotas[cgiPath] ?? defaultApiQuota
+      }
+      const used = state.quota[`${day}:${owner.appId}:${componentPath?.[1] ?? cgiPath}`] ?? 0
+      return { errcode: 0, errmsg: "ok", quota: { daily_limit: limit, used, remain: Math.max(0, limit - used) } }
+    },
+    /** A quota reset for `appId` (see {@link quotaResetsPerMonth}): its daily counters zeroed, or 48006. */
+    clearQuota: (appId: string): Answer => clearQuota(appId, clock.now()),
     /** Answers one request to a WeChat endpoint. */
     answer: (request: Request): Answer => {
       const now = clock.now()
