@@ -155,7 +155,7 @@ describe("quota resets", () => {
       assert.isString((yield* preauth()).pre_auth_code)
       const state = yield* Effect.promise(() => mock.admin.state())
       const month = new Date(Date.parse((yield* Effect.promise(() => fetch(`${mock.url}/__admin/clock`).then((r) => r.json()))).now)).toISOString().slice(0, 7)
-      assert.deepStrictEqual((state as any).quotaResets, { [`${month}:${officialAccount.appId}`]: 1, [`${month}:${appId}`]: 1 })
+      assert.deepStrictEqual(state.quotaResets, { [`${month}:${officialAccount.appId}`]: 1, [`${month}:${appId}`]: 1 })
     }).pipe(Effect.scoped))
 
   it.live("10 resets a month per account, clear_quota and clear_quota/v2 together: 48006 on the 11th, again next month", () =>
