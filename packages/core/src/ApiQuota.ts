@@ -81,9 +81,11 @@ const GetQuota = endpoint({
 
 const Ok = Schema.Struct({})
 
-const ClearQuota = endpoint({ path: "/cgi-bin/clear_quota", token: "access_token", response: Ok })
+// A reset spends one of the month's 10: sent once, resent only after an answer that says nothing was done (-1, 45011),
+// never after a timeout, a reset connection or a 5xx, after which WeChat may have done it.
+const ClearQuota = endpoint({ path: "/cgi-bin/clear_quota", token: "access_token", singleUse: true, response: Ok })
 
-const ClearQuotaWithSecret = endpoint({ path: "/cgi-bin/component/clear_quota/v2", response: Ok })
+const ClearQuotaWithSecret = endpoint({ path: "/cgi-bin/component/clear_quota/v2", singleUse: true, response: Ok })
 
 // With the component token, or an account's when one is named.
 const asOwner = <A, I>(

@@ -73,7 +73,8 @@ export interface Options {
 }
 
 // Whatever WeChat echoes of the query, a token, secret or code in it is not passed on.
-const masked = (url: string): string => url.replace(/([?&][\w.-]*(?:token|secret|code)=)[^&#]*/gi, "$1***")
+// WeChat writes the URL with its path, or its query alone (`access_token=…`, as its own page shows).
+const masked = (url: string): string => url.replace(/((?:^|[?&])[\w.-]*(?:token|secret|code|ticket)=)[^&#]*/gi, "$1***")
 
 const GetRid = endpoint({
   path: "/cgi-bin/openapi/rid/get",

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import { Effect, Either, Fiber, Layer, Redacted, Schema, TestClock } from "effect"
 import * as ApiQuota from "../src/ApiQuota.js"
 import * as AuthorizerClient from "../src/AuthorizerClient.js"
 import * as AuthorizerToken from "../src/AuthorizerToken.js"
@@ -123,6 +123,45 @@ describe("ApiQuota.reset", () => {
       assert.strictEqual(stub.count("clear_quota"), 1)
     }).pipe(Effect.provide(setup(stub)))
   })
+})
+
+describe("a reset is sent once under the default retry policy", () => {
+  // WeChat may have reset the quota before the answer was lost: a second send would spend another of the 10.
+  const lost = [
+    ["a 502", { status: 502, text: "<html>bad gateway</html>" }],
+    ["a reset connection", { transport: "ECONNRESET" }]
+  ] as const
+  const cases = [
+    ["reset()", "clear_quota", () => ApiQuota.reset()],
+    ["resetWithSecret()", "v2", () => ApiQuota.resetWithSecret()]
+  ] as const
+  for (const [call, endpoint, reset] of cases) {
+    for (const [name, reply] of lost) {
+      it.effect(`${call} after ${name}: fails, sent once`, () => {
+        const stub = makeStub({ [endpoint]: (_: unknown, n: number) => n === 1 ? Effect.succeed(reply) : ok })
+        return Effect.gen(function*() {
+          yield* storeTicket()
+          const fiber = yield* Effect.fork(Effect.either(reset()))
+          yield* TestClock.adjust("10 minutes")
+          const result = yield* Fiber.join(fiber)
+          assert.isTrue(Either.isLeft(result), name)
+          assert.strictEqual(stub.count(endpoint), 1)
+        }).pipe(Effect.provide(AuthorizerToken.layer.pipe(Layer.provideMerge(makeLayer(stub)))))
+      })
+    }
+    it.effect(`${call} after -1 (WeChat did nothing): sent again, and succeeds`, () => {
+      const stub = makeStub({
+        [endpoint]: (_: unknown, n: number) => n === 1 ? Effect.succeed({ json: { errcode: -1, errmsg: "system error rid: 1-2-3" } }) : ok
+      })
+      return Effect.gen(function*() {
+        yield* storeTicket()
+        const fiber = yield* Effect.fork(reset())
+        yield* TestClock.adjust("10 minutes")
+        yield* Fiber.join(fiber)
+        assert.strictEqual(stub.count(endpoint), 2)
+      }).pipe(Effect.provide(AuthorizerToken.layer.pipe(Layer.provideMerge(makeLayer(stub)))))
+    })
+  }
 })
 
 describe("ApiQuota.resetWithSecret", () => {

@@ -79,6 +79,23 @@ describe("RequestRecord.get", () => {
     }).pipe(Effect.provide(setup(stub)))
   })
 
+  it.effect("masks them too when WeChat writes the query alone, as its own page shows (access_token=…), tickets included", () => {
+    const urls = [
+      ["access_token=50_Im7xxxx", "access_token=***"],
+      ["component_access_token=TOK&x=1", "component_access_token=***&x=1"],
+      ["/cgi-bin/x?component_verify_ticket=T&y=2", "/cgi-bin/x?component_verify_ticket=***&y=2"]
+    ] as const
+    return Effect.forEach(urls, ([url, expected]) => {
+      const stub = makeStub({
+        get: ridGet(() => Effect.succeed({ json: { ...record.json, request: { ...record.json.request, request_url: url } } }))
+      })
+      return Effect.gen(function*() {
+        yield* withAccount
+        assert.strictEqual((yield* RequestRecord.get(rid)).requestUrl, expected)
+      }).pipe(Effect.provide(setup(stub)))
+    }, { discard: true })
+  })
+
   it.effect("with authorizerAppId, sends the account's token", () => {
     const stub = makeStub({ get: ridGet(() => Effect.succeed(record)) })
     return Effect.gen(function*() {

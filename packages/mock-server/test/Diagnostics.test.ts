@@ -80,6 +80,18 @@ describe("openapi/rid/get", () => {
       assert.strictEqual(errcodeOf((yield* accountCall(mock, ridGet, { token: accessToken })).body), 43002)
     }).pipe(Effect.scoped))
 
+  it.live("a token named like an object's property (__proto__, constructor) is no one's: 40001, and no record is read with it", () =>
+    Effect.gen(function*() {
+      const mock = yield* withMock()
+      const failed = yield* post(mock, menu, "bogus", {})
+      const rid = ridIn(failed)
+      for (const token of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+        assert.strictEqual(errcodeOf(yield* post(mock, ridGet, token, { rid })), 40001, token)
+        assert.strictEqual(errcodeOf(yield* post(mock, quotaGet, token, { cgi_path: menu })), 40001, token)
+        assert.strictEqual(errcodeOf(yield* post(mock, clearQuota, token, { appid: appId })), 40001, token)
+      }
+    }).pipe(Effect.scoped))
+
   it.live("76003 across owners: a component's rid with its token only, an account's with that account's token only", () =>
     Effect.gen(function*() {
       const mock = yield* withMock()

@@ -215,6 +215,11 @@ export const errmsgs: Readonly<Record<number, string>> = {
 
 // Random bytes are drawn 64 KiB at a time: each draw is a call into OpenSSL that costs more than the bytes it gives, and a
 // load test draws for every code it is issued.
+// A record of a plain-object table by a key from a request: its own entries only, so that `__proto__` or
+// `constructor` finds nothing.
+const own = <A>(table: Readonly<Record<string, A>>, key: string): A | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined
+
 let pool = Buffer.alloc(0)
 let taken = 0
 /** Where `bytes` fresh random bytes start in `pool`. */
@@ -493,7 +498,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   /** WeChat's error for a component access token of `appId` that is not (or no longer) valid. */
   const componentTokenRefusal = (appId: string, token: string | undefined, now: number): Answer | undefined => {
     if (token === undefined || token === "") return error(41001)
-    const record = state.tokens[token]
+    const record = own(state.tokens, token)
     if (record === undefined || record.componentAppId !== appId) return error(40001)
     if (record.expiresAt <= now) return error(42001)
     if (record.supersededAt !== undefined && now > record.supersededAt + lifetimes.grace) return error(40001)
@@ -542,7 +547,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
 
   const issueToken = (appId: string, now: number) => {
     // Only the newest token of a component is not superseded yet.
-    const newest = state.tokens[newestToken.get(appId) ?? ""]
+    const newest = own(state.tokens, newestToken.get(appId) ?? "")
     if (newest !== undefined && newest.supersededAt === undefined) newest.supersededAt = now
     const token = accessToken(now)
     state.tokens[token] = { componentAppId: appId, expiresAt: now + lifetimes.componentToken }
@@ -557,7 +562,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   }
 
   const issueAuthorizerToken = (authorization: AuthorizationRecord, now: number) => {
-    const previous = state.authorizerTokens[authorization.accessToken]
+    const previous = own(state.authorizerTokens, authorization.accessToken)
     if (previous !== undefined && previous.replacedAt === undefined) previous.replacedAt = now
     const token = accessToken(now)
     const expiresAt = now + lifetimes.authorizerToken
@@ -650,7 +655,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
       const refused = checkToken(request, c.appId, now) ?? spend(c.appId, request.endpoint, now)
       if (refused !== undefined) return refused
       const code = (request.json as Record<string, unknown>).authorization_code
-      const record = typeof code === "string" ? state.authCodes[code] : undefined
+      const record = typeof code === "string" ? own(state.authCodes, code) : undefined
       if (record === undefined || record.componentAppId !== c.appId) return error(61009)
       if (record.usedAt !== undefined || record.expiresAt <= now) return error(61010)
       record.usedAt = now
@@ -724,7 +729,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
   /** The account an authorizer access token acts for, or WeChat's error for the token. */
   const checkAccountToken = (token: string | undefined, now: number) => {
     if (token === undefined || token === "") return { refused: error(41001) } as const
-    const record = state.authorizerTokens[token]
+    const record = own(state.authorizerTokens, token)
     if (record === undefined) return { refused: error(40001) } as const
     const authorization = state.authorizations[`${record.componentAppId}:${record.authorizerAppId}`]
     // A token from before a revocation: "not authorized" until the account authorizes again, then just stale.
@@ -771,7 +776,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
     tokenOwner: (token: string | undefined): { readonly owner: Owner } | { readonly refused: Answer } => {
       const now = clock.now()
       prune(now)
-      const componentToken = token === undefined ? undefined : state.tokens[token]
+      const componentToken = token === undefined ? undefined : own(state.tokens, token)
       if (componentToken !== undefined) {
         const refused = componentTokenRefusal(componentToken.componentAppId, token, now)
         return refused === undefined ? { owner: { kind: "component", appId: componentToken.componentAppId } } : { refused }
@@ -787,7 +792,7 @@ export const make = (config: MockConfig, clock: { readonly now: () => number }) 
      */
     callOwner: (token: string | undefined, componentAppId: unknown): string | undefined => {
       if (token !== undefined && token !== "") {
-        const owner = state.tokens[token]?.componentAppId ?? state.authorizerTokens[token]?.authorizerAppId
+        const owner = own(state.tokens, token)?.componentAppId ?? own(state.authorizerTokens, token)?.authorizerAppId
         if (owner !== undefined) return owner
       }
       return typeof componentAppId === "string" && component(componentAppId) !== undefined ? componentAppId : undefined
