@@ -1,12 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Fiber, Layer, Redacted, Schema, TestClock } from "effect"
+import { Effect, Either, Fiber, Layer, Schema, TestClock } from "effect"
 import * as ApiQuota from "../src/ApiQuota.js"
 import * as AuthorizerClient from "../src/AuthorizerClient.js"
 import * as AuthorizerToken from "../src/AuthorizerToken.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
-import * as TokenStore from "../src/TokenStore.js"
 import * as WeChatError from "../src/WeChatError.js"
-import { appId, appSecret, type Handler, makeCapture, makeLayer, makeStub, noRetries, storeTicket } from "./utils.js"
+import { appId, appSecret, type Handler, makeCapture, makeLayer, makeStub, noRetries, storeAccount, storeTicket } from "./utils.js"
 
 const account = "wxfedcba9876543210"
 const ok = Effect.succeed({ json: { errcode: 0, errmsg: "ok" } })
@@ -18,16 +17,7 @@ const quotaGet = (answer: Handler): Handler => (request, n) =>
 const setup = (stub: ReturnType<typeof makeStub>) =>
   AuthorizerToken.layer.pipe(Layer.provideMerge(makeLayer(stub, {}, noRetries)))
 
-const withAccount = Effect.gen(function*() {
-  yield* storeTicket()
-  const store = yield* TokenStore.TokenStore
-  yield* store.setAuthorizer(appId, account, {
-    accessToken: Redacted.make("account-token"),
-    expiresAt: 7_200_000,
-    refreshToken: Redacted.make("rt"),
-    authorizedAt: 0
-  })
-})
+const withAccount = storeAccount(account, "account-token")
 
 const resetEndpoints = ["clear_quota", "v2"]
 const resets = (stub: ReturnType<typeof makeStub>) => resetEndpoints.reduce((n, e) => n + stub.count(e), 0)

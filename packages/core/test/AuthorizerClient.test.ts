@@ -1,10 +1,9 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import * as AuthorizerClient from "../src/AuthorizerClient.js"
 import * as AuthorizerToken from "../src/AuthorizerToken.js"
-import * as TokenStore from "../src/TokenStore.js"
-import { appId, makeLayer, makeStub, recordingTracer, storeTicket } from "./utils.js"
+import { makeLayer, makeStub, recordingTracer, storeAccount } from "./utils.js"
 
 // What the mock cannot stage, and what needs no WeChat at all; the behaviours over a real socket are tested against
 // the mock, in packages/mock-server/test/AuthorizerClient.test.ts.
@@ -17,14 +16,7 @@ const setup = (stub: ReturnType<typeof makeStub>) =>
   AuthorizerToken.layer.pipe(Layer.provideMerge(makeLayer(stub)))
 
 const withAccount = Effect.gen(function*() {
-  yield* storeTicket()
-  const store = yield* TokenStore.TokenStore
-  yield* store.setAuthorizer(appId, account, {
-    accessToken: Redacted.make("at-same"),
-    expiresAt: 7_200_000,
-    refreshToken: Redacted.make("rt"),
-    authorizedAt: 0
-  })
+  yield* storeAccount(account, "at-same")
   return yield* AuthorizerClient.make(account)
 })
 

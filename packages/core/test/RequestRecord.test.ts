@@ -4,9 +4,8 @@ import * as AuthorizerClient from "../src/AuthorizerClient.js"
 import * as AuthorizerToken from "../src/AuthorizerToken.js"
 import * as PreAuthCode from "../src/PreAuthCode.js"
 import * as RequestRecord from "../src/RequestRecord.js"
-import * as TokenStore from "../src/TokenStore.js"
 import * as WeChatError from "../src/WeChatError.js"
-import { appId, type Handler, makeCapture, makeLayer, makeStub, storeTicket } from "./utils.js"
+import { appId, type Handler, makeCapture, makeLayer, makeStub, storeAccount } from "./utils.js"
 
 const account = "wxfedcba9876543210"
 const rid = "6571a2b3-1c2d3e4f-5a6b7c8d"
@@ -33,16 +32,7 @@ const ridGet = (answer: Handler): Handler => (request, n) =>
 
 const setup = (stub: ReturnType<typeof makeStub>) => AuthorizerToken.layer.pipe(Layer.provideMerge(makeLayer(stub)))
 
-const withAccount = Effect.gen(function*() {
-  yield* storeTicket()
-  const store = yield* TokenStore.TokenStore
-  yield* store.setAuthorizer(appId, account, {
-    accessToken: Redacted.make("account-token"),
-    expiresAt: 7_200_000,
-    refreshToken: Redacted.make("rt"),
-    authorizedAt: 0
-  })
-})
+const withAccount = storeAccount(account, "account-token")
 
 describe("RequestRecord.get", () => {
   it.effect("POSTs {rid} with the component token in access_token and decodes the record, bodies Redacted", () => {

@@ -205,6 +205,19 @@ export const storeTicket = (value: string = ticketValue) =>
     yield* store.setTicket(appId, { value: Redacted.make(value), createdAt: now, receivedAt: now })
   })
 
+/** Stores the ticket, and an account's tokens (valid for 2 hours from the epoch, as TestClock starts), as authorized. */
+export const storeAccount = (authorizerAppId: string, accessToken: string) =>
+  Effect.gen(function*() {
+    yield* storeTicket()
+    const store = yield* TokenStore.TokenStore
+    yield* store.setAuthorizer(appId, authorizerAppId, {
+      accessToken: Redacted.make(accessToken),
+      expiresAt: 7_200_000,
+      refreshToken: Redacted.make("rt"),
+      authorizedAt: 0
+    })
+  })
+
 /** Lets forked fibers run until they block (on the clock, a deferred, …). */
 export const settle = Effect.repeatN(Effect.yieldNow(), 50)
 
