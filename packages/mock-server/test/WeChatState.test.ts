@@ -72,6 +72,17 @@ describe("WeChatState", () => {
     assert.deepStrictEqual(Object.keys(state.state.preAuthCodes), issued.slice(-3))
   })
 
+  it("an access token is always 123 characters, whatever second it is issued at", () => {
+    const { clock, issueToken, token } = setup()
+    const lengths = new Set([token.length])
+    // Two digits of the second (05, 55) and the rest: a one-digit prefix made the length depend on the clock.
+    for (const second of [5, 55, 0, 99, 100, 105]) {
+      clock.at = Date.UTC(2026, 0, 1) + second * 1000
+      lengths.add(issueToken().length)
+    }
+    assert.deepStrictEqual([...lengths], [123])
+  })
+
   it("a new component token supersedes the one before it, and only that one", () => {
     const { clock, issueToken, state } = setup()
     const first = Object.keys(state.state.tokens)[0]!

@@ -248,8 +248,11 @@ const random = (prefix: string, length: number) => {
   for (let i = 0; i < length; i++) scratch[prefix.length + i] = base64url[pool[from + i]! & 63]!
   return scratch.toString("latin1", 0, prefix.length + length)
 }
-/** An access token shaped like WeChat's: a short prefix, then opaque characters. */
-const accessToken = (now: number) => random(`${Math.floor(now / 1000) % 100}_`, 120)
+/**
+ * An access token shaped like WeChat's (`50_Im7…`): two digits and an underscore, then 120 opaque characters,
+ * always 123 characters long (so an output that shows a token's length does not change from run to run).
+ */
+const accessToken = (now: number) => random(`${String(Math.floor(now / 1000) % 100).padStart(2, "0")}_`, 120)
 
 /**
  * A WeChat error body: the code, its text, and a fresh `rid`.
